@@ -1,0 +1,23 @@
+//! Skydeck's core: everything except the window. No Tauri dependency, so the CLI, the tests
+//! and the benchmarks drive exactly the code the desktop app runs.
+
+pub mod error;
+pub mod http;
+pub mod inventory;
+pub mod model;
+pub mod provider;
+pub mod providers;
+pub mod secrets;
+pub mod service;
+pub mod store;
+
+pub use error::{Error, ErrorBody, Result};
+pub use service::{NewCloud, Skydeck};
+
+/// The app identifier: data directory name and keychain service.
+pub const APP_ID: &str = "dev.skydeck.app";
+
+/// Current time as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

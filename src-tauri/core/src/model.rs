@@ -1,0 +1,236 @@
+//! The normalized model every provider maps into.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Normalized machine states (libcloud's NodeState, trimmed). The raw provider state is kept
+/// beside it in [`Machine::raw_state`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MachineState {
+    Pending,
+    Starting,
+    Running,
+    Stopping,
+    Stopped,
+    Rebooting,
+    Suspended,
+    Terminated,
+    Error,
+    Unknown,
+}
+
+impl MachineState {
+    pub const ALL: [MachineState; 10] = [
+        MachineState::Pending,
+        MachineState::Starting,
+        MachineState::Running,
+        MachineState::Stopping,
+        MachineState::Stopped,
+        MachineState::Rebooting,
+        MachineState::Suspended,
+        MachineState::Terminated,
+        MachineState::Error,
+        MachineState::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineState::Pending => "pending",
+            MachineState::Starting => "starting",
+            MachineState::Running => "running",
+            MachineState::Stopping => "stopping",
+            MachineState::Stopped => "stopped",
+            MachineState::Rebooting => "rebooting",
+            MachineState::Suspended => "suspended",
+            MachineState::Terminated => "terminated",
+            MachineState::Error => "error",
+            MachineState::Unknown => "unknown",
+        }
+    }
+
+    /// A state that is on its way to another one: the inventory refreshes faster meanwhile.
+    pub fn is_transitioning(self) -> bool {
+        matches!(
+            self,
+            MachineState::Pending | MachineState::Starting | MachineState::Stopping | MachineState::Rebooting
+        )
+    }
+}
+
+impl std::fmt::Display for MachineState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything a user can do to a machine. Which of them is offered depends on the provider's
+/// capabilities and its per-state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Start,
+    /// Graceful shutdown.
+    Stop,
+    Reboot,
+    Destroy,
+    Rename,
+    Tag,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [Action::Start, Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Reboot => "reboot",
+            Action::Destroy => "destroy",
+            Action::Rename => "rename",
+            Action::Tag => "tag",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub type Tags = BTreeMap<String, String>;
+
+/// One machine of one cloud, as the provider last reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// The provider's own id (droplet id, instance id, ...).
+    pub id: String,
+    pub cloud_id: String,
+    pub provider: String,
+    pub name: String,
+    pub state: MachineState,
+    pub raw_state: String,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub size: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub public_ips: Vec<String>,
+    #[serde(default)]
+    pub private_ips: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// RFC 3339, when the provider says the machine was created.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// True when this is the last-known copy because the latest refresh of its cloud failed.
+    #[serde(default)]
+    pub stale: bool,
+    /// Actions the provider allows in the current state (filled in by the shared layer).
+    #[serde(default)]
+    pub actions: Vec<Action>,
+    /// Provider-specific details a driver needs to act on the machine again (e.g. the EC2
+    /// region) or that the details panel shows. Never secret.
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Machine {
+    /// A machine with the fields every provider fills; the rest default to empty.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, raw_state: impl Into<String>) -> Self {
+        Machine {
+            id: id.into(),
+            cloud_id: String::new(),
+            provider: String::new(),
+            name: name.into(),
+            state: MachineState::Unknown,
+            raw_state: raw_state.into(),
+            location: String::new(),
+            size: String::new(),
+            image: String::new(),
+            public_ips: Vec::new(),
+            private_ips: Vec::new(),
+            tags: Tags::new(),
+            created_at: None,
+            stale: false,
+            actions: Vec::new(),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub available: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Size {
+    pub id: String,
+    pub name: String,
+    pub vcpus: Option<u32>,
+    pub ram_mb: Option<u64>,
+    pub disk_gb: Option<u64>,
+    pub price_hourly: Option<f64>,
+    pub price_monthly: Option<f64>,
+    /// Locations the size can be created in; empty = everywhere / unknown.
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub distribution: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub arch: Option<String>,
+    #[serde(default)]
+    pub locations: Vec<String>,
+}
+
+/// A configured cloud account (non-secret part; secrets live in the keychain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cloud {
+    pub id: String,
+    pub provider: String,
+    pub title: String,
+    pub enabled: bool,
+    /// Non-secret credential fields (region list, endpoint, ...).
+    pub fields: BTreeMap<String, String>,
+    pub created_at: String,
+}
+
+/// What the last refresh of a cloud gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CloudStatus {
+    /// RFC 3339 time of the last successful refresh.
+    pub last_ok: Option<String>,
+    /// RFC 3339 time of the last attempt.
+    pub last_attempt: Option<String>,
+    pub error: Option<crate::error::ErrorBody>,
+    pub machine_count: usize,
+}
+
+/// A cloud together with its last refresh status, as `cloud list` and the sidebar show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudView {
+    #[serde(flatten)]
+    pub cloud: Cloud,
+    pub status: CloudStatus,
+}

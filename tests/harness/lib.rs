@@ -1,0 +1,32 @@
+//! The integration-test harness: starts real third-party peers on 127.0.0.1 (free ports,
+//! killed on drop), locates ../shared, and sets up throwaway Skydeck instances.
+
+pub mod moto;
+pub mod peer;
+pub mod prism;
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// `../shared` beside the repository (specs and recorded fixtures), or `$SKYDECK_SHARED_DIR`.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("SKYDECK_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().parent().unwrap().join("shared"))
+}
+
+/// A recorded libcloud fixture, e.g. `fixture("ec2", "describe_instances.xml")`.
+pub fn fixture(provider_dir: &str, file: &str) -> String {
+    let p = shared_dir().join("fixtures/libcloud").join(provider_dir).join(file);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("fixture {} unreadable: {e}", p.display()))
+}
+
+/// Whether a Secret Service is reachable (tests that need the real keychain run under
+/// `dbus-run-session` with gnome-keyring, see scripts/test).
+pub fn has_secret_service() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+}
