@@ -4,6 +4,7 @@
 pub mod moto;
 pub mod peer;
 pub mod prism;
+pub mod slow_api;
 
 use std::path::PathBuf;
 
@@ -29,4 +30,13 @@ pub fn fixture(provider_dir: &str, file: &str) -> String {
 /// `dbus-run-session` with gnome-keyring, see scripts/test).
 pub fn has_secret_service() -> bool {
     std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+}
+
+/// The `skydeck-cli` binary, built by scripts/test before the tests run (a nested `cargo
+/// build` inside `cargo test` could wait on cargo's own lock).
+pub fn cli_bin() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"));
+    let bin = target.join("debug").join(format!("skydeck-cli{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run `cargo build -p skydeck-cli` first (./dev test does)", bin.display());
+    bin
 }
