@@ -234,3 +234,33 @@ pub struct CloudView {
     pub cloud: Cloud,
     pub status: CloudStatus,
 }
+
+/// The public half of an SSH key, as a driver needs it to put the key on a new machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SshPublicKey {
+    /// The user's name for the key (drivers use it when they register the key).
+    pub name: String,
+    /// OpenSSH one-line form: `ssh-ed25519 AAAA… comment`.
+    pub openssh: String,
+    /// `SHA256:…` as `ssh-keygen -lf` prints it.
+    pub fingerprint: String,
+}
+
+/// Everything the create-machine wizard chose. Ids are those the catalog calls returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreateMachine {
+    pub name: String,
+    pub location: String,
+    pub size: String,
+    pub image: String,
+    #[serde(default)]
+    pub key: Option<SshPublicKey>,
+    #[serde(default)]
+    pub tags: Tags,
+    /// cloud-init user data.
+    #[serde(default)]
+    pub user_data: Option<String>,
+    /// Chosen once per create; drivers with an idempotency token (EC2 ClientToken) pass it so
+    /// a retry can never make a second machine.
+    pub client_token: String,
+}

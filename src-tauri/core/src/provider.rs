@@ -5,7 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::model::{Action, Image, Location, Machine, MachineState, Size, Tags};
+use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::secrets::Sensitive;
 use async_trait::async_trait;
 use serde::Serialize;
@@ -254,6 +254,12 @@ pub trait Provider: Send + Sync {
     }
     async fn list_images(&self) -> Result<Vec<Image>> {
         Err(Error::NotSupported("this provider cannot list images".into()))
+    }
+    /// Creates a machine and returns it as the provider first reports it (usually pending).
+    /// The driver delivers `req.key` its own way (see [`KeyDelivery`]): register it once via
+    /// the API (matched by fingerprint), import it per region, or pass it inline.
+    async fn create_machine(&self, _req: &CreateMachine) -> Result<Machine> {
+        Err(Error::NotSupported("this provider cannot create machines".into()))
     }
     /// Start, stop, reboot or destroy. `machine` is the last-known copy (drivers may need
     /// `extra`, e.g. the region).
