@@ -7,6 +7,7 @@ pub mod inventory;
 pub mod model;
 pub mod provider;
 pub mod providers;
+pub mod scheduler;
 pub mod secrets;
 pub mod service;
 pub mod store;
