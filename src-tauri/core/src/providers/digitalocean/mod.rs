@@ -1,0 +1,312 @@
+//! DigitalOcean (API v2, `https://api.digitalocean.com/v2`), bearer-token auth.
+//!
+//! Droplets are listed with `per_page=200`, following every page; power actions, rename and
+//! resize all go through `POST /v2/droplets/{id}/actions`; tags are plain strings (see
+//! [`tags`]). Creating droplets comes later (`create: false`).
+
+pub mod parse;
+pub mod tags;
+
+use crate::error::{Error, Result};
+use crate::http::{body_text, retry_after, HttpClient, Idempotency};
+use crate::model::{Action, Image, Location, Machine, MachineState, Size, Tags};
+use crate::provider::*;
+use crate::secrets::Sensitive;
+use async_trait::async_trait;
+use parse::Page;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+pub const TITLE: &str = "DigitalOcean";
+pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
+const TOKENS_URL: &str = "https://cloud.digitalocean.com/account/api/tokens";
+/// DigitalOcean's largest page size.
+const PER_PAGE: &str = "200";
+/// A stop against a `next` link that never ends: 500 pages of 200 is far beyond any account.
+const MAX_PAGES: u32 = 500;
+
+pub static SPEC: ProviderSpec = ProviderSpec {
+    id: "digitalocean",
+    title: TITLE,
+    logo: "digitalocean.svg",
+    docs_url: "https://docs.digitalocean.com/reference/api/digitalocean/",
+    legacy: false,
+    fields: &[
+        FieldSpec::new("token", "API token", FieldKind::Secret)
+            .help(
+                "Create a personal access token with read and write scope in the DigitalOcean control panel: \
+                 API → Tokens → Generate New Token (https://cloud.digitalocean.com/account/api/tokens).",
+            )
+            .placeholder("dop_v1_…"),
+        FieldSpec::endpoint(DEFAULT_ENDPOINT),
+    ],
+    capabilities: Capabilities {
+        list_locations: true,
+        list_sizes: true,
+        list_images: true,
+        create: false,
+        start: true,
+        stop: true,
+        reboot: true,
+        destroy: true,
+        rename: true,
+        tag: true,
+        user_data: false,
+        key_delivery: KeyDelivery::Registered,
+    },
+    states: &[
+        ("new", MachineState::Pending),
+        ("active", MachineState::Running),
+        ("off", MachineState::Stopped),
+        ("archive", MachineState::Terminated),
+    ],
+    actions: DEFAULT_ACTIONS,
+    connect,
+};
+
+fn connect(c: Connection) -> Result<Box<dyn Provider>> {
+    let token = c.secret("token")?.to_string();
+    // A token is one header value: anything but visible ASCII is a paste accident, and
+    // reqwest would refuse it later with a less helpful message.
+    if !token.chars().all(|ch| ch.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            "token",
+            format!("the API token contains spaces or unusual characters; copy it again from {TOKENS_URL}"),
+        ));
+    }
+    let base = c.endpoint_or(DEFAULT_ENDPOINT)?;
+    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() || base.host().is_none() {
+        return Err(Error::invalid(
+            "endpoint",
+            format!("the API endpoint must be an http(s) URL such as {DEFAULT_ENDPOINT}"),
+        ));
+    }
+    Ok(Box::new(DigitalOcean { http: c.http, base, token: Sensitive::new(token) }))
+}
+
+pub struct DigitalOcean {
+    http: HttpClient,
+    base: url::Url,
+    token: Sensitive<String>,
+}
+
+/// Maps an error answer of DigitalOcean (`{"id": "...", "message": "..."}`) to Skydeck's
+/// error; the `id` becomes the provider error code.
+pub fn error_from_response(status: u16, body: &str, retry_after: Option<Duration>) -> Error {
+    let (code, message) = parse::parse_error(body);
+    let sep = if message.trim().is_empty() { "" } else { ": " };
+    match status {
+        401 => Error::Unauthenticated(format!(
+            "{TITLE} rejected the API token{sep}{message}. The token may be expired or revoked: create a new one \
+             with read and write scope at {TOKENS_URL} and update the cloud's credentials."
+        )),
+        403 => Error::PermissionDenied(format!(
+            "{TITLE} denied the request{sep}{message}. The API token may be read-only or miss a scope: create \
+             one with read and write scope at {TOKENS_URL}."
+        )),
+        _ => Error::from_status(TITLE, status, code, &message, retry_after),
+    }
+}
+
+impl DigitalOcean {
+    /// `<endpoint>/v2/<segments...>`; segments are percent-encoded, so a tag or id can never
+    /// change the path.
+    fn url(&self, segments: &[&str]) -> url::Url {
+        let mut u = self.base.clone();
+        u.path_segments_mut().expect("checked in connect").pop_if_empty().push("v2").extend(segments);
+        u
+    }
+
+    /// Sends one request and returns the body of a 2xx answer; any other status becomes the
+    /// matching error.
+    async fn call(&self, method: Method, url: url::Url, body: Option<Value>, idem: Idempotency) -> Result<String> {
+        let mut req = self
+            .http
+            .client()
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header("Accept", "application/json");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let req =
+            req.build().map_err(|e| Error::Unavailable(format!("could not build the request to {TITLE}: {e}")))?;
+        let resp = self.http.send(req, idem, TITLE).await?;
+        let status = resp.status();
+        let wait = retry_after(&resp);
+        let text = body_text(resp, TITLE).await?;
+        if status.is_success() {
+            return Ok(text);
+        }
+        // Never let a provider echo of the token reach a message.
+        let token = self.token.expose();
+        let text = if token.len() >= 8 { text.replace(token.as_str(), "<redacted>") } else { text };
+        Err(error_from_response(status.as_u16(), &text, wait))
+    }
+
+    /// GETs every page of a list (`page=1,2,…` on the configured endpoint). It stops when
+    /// there is no `next` link, when `next` does not move forward, or once `meta.total`
+    /// items have arrived.
+    async fn get_all<T>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        parse: fn(&str) -> Result<Page<T>>,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut page = 1u32;
+        loop {
+            let mut url = self.url(segments);
+            url.query_pairs_mut()
+                .extend_pairs(query)
+                .append_pair("per_page", PER_PAGE)
+                .append_pair("page", &page.to_string());
+            let p = parse(&self.call(Method::GET, url, None, Idempotency::Idempotent).await?)?;
+            items.extend(p.items);
+            let complete = p.total.is_some_and(|t| items.len() as u64 >= t);
+            match p.next_page {
+                Some(next) if next > page && next <= MAX_PAGES && !complete => page = next,
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn droplet_action(&self, machine: &Machine, body: Value) -> Result<()> {
+        let id = droplet_id(machine)?;
+        self.call(Method::POST, self.url(&["droplets", &id, "actions"]), Some(body), Idempotency::Idempotent).await?;
+        Ok(())
+    }
+
+    /// Creates a tag (a no-op for an existing one) and returns its canonical name: DO keeps
+    /// the capitalization a tag was first created with, and later calls must use it.
+    async fn ensure_tag(&self, name: &str) -> Result<String> {
+        let created =
+            self.call(Method::POST, self.url(&["tags"]), Some(json!({ "name": name })), Idempotency::Idempotent).await;
+        let text = match created {
+            Ok(t) => t,
+            // Some accounts answer 409/422 for a tag that already exists: it is there, go on.
+            Err(Error::Provider { status: 409 | 422, .. }) => return Ok(name.to_string()),
+            Err(e) => return Err(e),
+        };
+        let canonical = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v["tag"]["name"].as_str().map(str::to_string))
+            .filter(|n| n.eq_ignore_ascii_case(name));
+        Ok(canonical.unwrap_or_else(|| name.to_string()))
+    }
+
+    async fn tag_resources(&self, method: Method, tag: &str, id: &str) -> Result<()> {
+        let body = json!({ "resources": [{ "resource_id": id, "resource_type": "droplet" }] });
+        self.call(method, self.url(&["tags", tag, "resources"]), Some(body), Idempotency::Idempotent).await?;
+        Ok(())
+    }
+}
+
+/// Drops repeats (first wins): an item created or deleted while paging shifts the later
+/// pages of DO's offset pagination, so one can arrive twice.
+fn unique<T>(items: Vec<T>, key: fn(&T) -> &String) -> Vec<T> {
+    let mut seen = HashSet::new();
+    items.into_iter().filter(|i| seen.insert(key(i).clone())).collect()
+}
+
+/// The numeric droplet id (DO's path parameter is an integer).
+fn droplet_id(machine: &Machine) -> Result<String> {
+    match machine.id.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n.to_string()),
+        _ => Err(Error::invalid(
+            "machine",
+            format!("'{}' is not a DigitalOcean droplet id; refresh the machine list and try again", machine.id),
+        )),
+    }
+}
+
+#[async_trait]
+impl Provider for DigitalOcean {
+    async fn test_connection(&self) -> Result<()> {
+        let text = self.call(Method::GET, self.url(&["account"]), None, Idempotency::Idempotent).await?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| parse::unreadable(&e))?;
+        if v.get("account").is_none() {
+            return Err(parse::unreadable(&"the answer has no 'account'"));
+        }
+        Ok(())
+    }
+
+    async fn list_machines(&self) -> Result<Vec<Machine>> {
+        Ok(unique(self.get_all(&["droplets"], &[], parse::parse_droplets_page).await?, |m| &m.id))
+    }
+
+    async fn list_locations(&self) -> Result<Vec<Location>> {
+        Ok(unique(self.get_all(&["regions"], &[], parse::parse_regions).await?, |l| &l.id))
+    }
+
+    async fn list_sizes(&self) -> Result<Vec<Size>> {
+        Ok(unique(self.get_all(&["sizes"], &[], parse::parse_sizes).await?, |s| &s.id))
+    }
+
+    async fn list_images(&self) -> Result<Vec<Image>> {
+        Ok(unique(self.get_all(&["images"], &[("type", "distribution")], parse::parse_images).await?, |i| &i.id))
+    }
+
+    async fn machine_action(&self, machine: &Machine, action: Action) -> Result<()> {
+        let kind = match action {
+            Action::Start => "power_on",
+            // Stop is graceful: `shutdown` asks the OS to shut down (ACPI) so it can flush
+            // disks and stop services; `power_off` cuts power like pulling the plug and can
+            // lose data. If the OS ignores the request, DO reports the action as errored.
+            Action::Stop => "shutdown",
+            Action::Reboot => "reboot",
+            Action::Destroy => {
+                let id = droplet_id(machine)?;
+                self.call(Method::DELETE, self.url(&["droplets", &id]), None, Idempotency::Idempotent).await?;
+                return Ok(());
+            }
+            Action::Rename | Action::Tag => {
+                return Err(Error::NotSupported(format!("'{action}' is not a power action; use rename or set tags")))
+            }
+        };
+        self.droplet_action(machine, json!({ "type": kind })).await
+    }
+
+    async fn rename(&self, machine: &Machine, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("name", "the new name cannot be empty"));
+        }
+        match self.droplet_action(machine, json!({ "type": "rename", "name": name })).await {
+            Err(Error::Provider { status: 422, message, .. }) => Err(Error::invalid(
+                "name",
+                format!("{TITLE} refused the name: {message}. Use letters, digits, '.' and '-'."),
+            )),
+            other => other,
+        }
+    }
+
+    async fn set_tags(&self, machine: &Machine, desired: &Tags) -> Result<()> {
+        let id = droplet_id(machine)?;
+        // The raw names from the last listing are exact; use them unless the cached tags
+        // changed since (then the tags are the truth).
+        let raw: Vec<String> = machine
+            .extra
+            .get("tags_raw")
+            .map(|s| s.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        let current = if tags::from_do(&raw) == machine.tags {
+            raw
+        } else {
+            machine.tags.iter().filter_map(|(k, v)| tags::to_do(k, v).ok()).collect()
+        };
+        let (add, remove) = tags::diff(&current, desired)?;
+        // Add before removing: if a call fails half-way the droplet has extra tags, not
+        // missing ones.
+        for name in &add {
+            let canonical = self.ensure_tag(name).await?;
+            self.tag_resources(Method::POST, &canonical, &id).await?;
+        }
+        for name in &remove {
+            self.tag_resources(Method::DELETE, name, &id).await?;
+        }
+        Ok(())
+    }
+}
