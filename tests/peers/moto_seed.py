@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Test helper for the moto (EC2 emulator) peer, driven by tests/harness/moto.rs.
+
+  moto_seed.py setup ENDPOINT
+      Creates an IAM user with an admin inline policy and an access key (the only requests
+      moto lets through unauthenticated, see INITIAL_NO_AUTH_ACTION_COUNT) and prints
+      {"access_key_id": ..., "secret_access_key": ...}.
+  moto_seed.py seed ENDPOINT ACCESS_KEY SECRET_KEY REGION COUNT PREFIX
+      Runs COUNT instances named PREFIX-<i> (tag env=test) in REGION with boto3, an
+      independent client, and prints what moto reports about them as JSON, so the Rust
+      tests compare Skydeck's view against boto3's.
+  moto_seed.py describe ENDPOINT ACCESS_KEY SECRET_KEY REGION INSTANCE_ID
+      Prints {"state": ..., "tags": {...}} of one instance as boto3 sees it.
+"""
+import json
+import sys
+
+import boto3
+
+
+def client(service, endpoint, region, key="setup", secret="setup"):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+    )
+
+
+def setup(endpoint):
+    iam = client("iam", endpoint, "us-east-1")
+    iam.create_user(UserName="skydeck-test")
+    key = iam.create_access_key(UserName="skydeck-test")["AccessKey"]
+    iam.put_user_policy(
+        UserName="skydeck-test",
+        PolicyName="admin",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}))
+
+
+def seed(endpoint, key, secret, region, count, prefix):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    # An AMI moto knows in this region (AMI validation is on), picked deterministically.
+    images = sorted(ec2.describe_images(Owners=["amazon"])["Images"], key=lambda i: i["ImageId"])
+    image = images[0]["ImageId"]
+    ids = []
+    for i in range(int(count)):
+        res = ec2.run_instances(
+            ImageId=image,
+            MinCount=1,
+            MaxCount=1,
+            InstanceType="t2.micro",
+            TagSpecifications=[
+                {
+                    "ResourceType": "instance",
+                    "Tags": [{"Key": "Name", "Value": f"{prefix}-{i}"}, {"Key": "env", "Value": "test"}],
+                }
+            ],
+        )
+        ids.append(res["Instances"][0]["InstanceId"])
+    out = []
+    for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]:
+        for inst in r["Instances"]:
+            out.append(
+                {
+                    "id": inst["InstanceId"],
+                    "region": region,
+                    "name": next(t["Value"] for t in inst.get("Tags", []) if t["Key"] == "Name"),
+                    "state": inst["State"]["Name"],
+                    "image": inst["ImageId"],
+                    "size": inst["InstanceType"],
+                    "zone": inst["Placement"]["AvailabilityZone"],
+                    "private_ip": inst.get("PrivateIpAddress"),
+                    "public_ip": inst.get("PublicIpAddress"),
+                    "launch_time": inst["LaunchTime"].isoformat(),
+                }
+            )
+    out.sort(key=lambda m: m["name"])
+    print(json.dumps(out))
+
+
+def describe(endpoint, key, secret, region, instance_id):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    inst = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+    print(json.dumps({"state": inst["State"]["Name"], "tags": tags}))
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "setup":
+        setup(*args)
+    elif cmd == "seed":
+        seed(*args)
+    elif cmd == "describe":
+        describe(*args)
+    else:
+        sys.exit(f"unknown command {cmd}")
