@@ -166,6 +166,19 @@ pub struct ProviderSpec {
     pub actions: &'static [(MachineState, &'static [Action])],
     #[serde(skip)]
     pub connect: fn(Connection) -> Result<Box<dyn Provider>>,
+    /// Finds hosts of this provider on the user's own machine (a Docker or libvirt socket) for
+    /// zero-setup onboarding. `None` for remote-only providers.
+    #[serde(skip)]
+    pub detect: Option<fn() -> Vec<DetectedHost>>,
+}
+
+/// A host found on this machine that can be added as a cloud in one click.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct DetectedHost {
+    pub provider: String,
+    pub title: String,
+    /// Non-secret credential fields (e.g. the socket URI).
+    pub fields: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for ProviderSpec {

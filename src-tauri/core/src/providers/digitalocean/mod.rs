@@ -64,6 +64,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     ],
     actions: DEFAULT_ACTIONS,
     connect,
+    detect: None,
 };
 
 fn connect(c: Connection) -> Result<Box<dyn Provider>> {

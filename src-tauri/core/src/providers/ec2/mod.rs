@@ -82,6 +82,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     states: STATES,
     actions: ACTIONS,
     connect,
+    detect: None,
 };
 
 fn connect(c: Connection) -> Result<Box<dyn Provider>> {
