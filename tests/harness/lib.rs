@@ -5,6 +5,7 @@ pub mod moto;
 pub mod peer;
 pub mod prism;
 pub mod slow_api;
+pub mod suite;
 
 use std::path::PathBuf;
 
