@@ -15,6 +15,11 @@ fn cloud_from_row(r: &Row) -> rusqlite::Result<Cloud> {
     })
 }
 
+/// Only a UNIQUE violation means "title taken"; other constraint failures are storage errors.
+fn is_unique_violation(e: &rusqlite::ffi::Error) -> bool {
+    e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+}
+
 const CLOUD_COLS: &str = "id, provider, title, enabled, fields_json, created_at";
 
 impl Store {
@@ -28,7 +33,7 @@ impl Store {
             params![cloud.id, cloud.provider, cloud.title, cloud.enabled, fields, cloud.created_at],
         )
         .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            rusqlite::Error::SqliteFailure(f, _) if is_unique_violation(&f) => {
                 Error::invalid("title", format!("a cloud titled '{}' already exists; pick another title", cloud.title))
             }
             e => e.into(),
@@ -59,7 +64,7 @@ impl Store {
                 params![id, title, enabled],
             )
             .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                rusqlite::Error::SqliteFailure(f, _) if is_unique_violation(&f) => {
                     Error::invalid("title", "another cloud already has this title; pick another one")
                 }
                 e => e.into(),
