@@ -16,6 +16,8 @@ pub struct SlowApi {
     /// Delay in ms before each answer.
     pub delay_ms: Arc<AtomicU64>,
     pub requests: Arc<AtomicU64>,
+    droplets: Arc<std::sync::RwLock<String>>,
+    machines: usize,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -34,12 +36,12 @@ impl SlowApi {
         let force_status = Arc::new(AtomicU16::new(0));
         let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
         let requests = Arc::new(AtomicU64::new(0));
-        let body_droplets = Arc::new(droplets_json(machines, port));
-        let (fs, dm, rq) = (force_status.clone(), delay_ms.clone(), requests.clone());
+        let body_droplets = Arc::new(std::sync::RwLock::new(droplets_json(machines, port, None)));
+        let (fs, dm, rq, bd) = (force_status.clone(), delay_ms.clone(), requests.clone(), body_droplets.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else { continue };
-                let (fs, dm, rq, droplets) = (fs.clone(), dm.clone(), rq.clone(), body_droplets.clone());
+                let (fs, dm, rq, droplets) = (fs.clone(), dm.clone(), rq.clone(), bd.clone());
                 tokio::spawn(async move {
                     let mut buf = Vec::with_capacity(2048);
                     loop {
@@ -63,7 +65,7 @@ impl SlowApi {
                         let (status, body) = if forced != 0 {
                             (forced, format!(r#"{{"id":"forced","message":"forced status {forced}"}}"#))
                         } else if path.starts_with("/v2/droplets") {
-                            (200, droplets.as_str().to_string())
+                            (200, droplets.read().unwrap().clone())
                         } else if path.starts_with("/v2/account") {
                             (200, r#"{"account":{"email":"bench@example.com","status":"active","uuid":"b"}}"#.to_string())
                         } else {
@@ -80,7 +82,12 @@ impl SlowApi {
                 });
             }
         });
-        SlowApi { port, force_status, delay_ms, requests, task }
+        SlowApi { port, force_status, delay_ms, requests, droplets: body_droplets, machines, task }
+    }
+
+    /// Changes the status every droplet reports (e.g. "off"), as if changed behind our back.
+    pub fn set_all_status(&self, status: &str) {
+        *self.droplets.write().unwrap() = droplets_json(self.machines, self.port, Some(status));
     }
 
     pub fn url(&self) -> String {
@@ -92,13 +99,13 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn droplets_json(n: usize, seed: u16) -> String {
+fn droplets_json(n: usize, seed: u16, status: Option<&str>) -> String {
     let droplets: Vec<serde_json::Value> = (0..n)
         .map(|i| {
             serde_json::json!({
                 "id": seed as u64 * 100_000 + i as u64,
                 "name": format!("bench-{seed}-{i}"),
-                "status": if i % 3 == 0 { "off" } else { "active" },
+                "status": status.unwrap_or(if i % 3 == 0 { "off" } else { "active" }),
                 "created_at": "2026-01-01T00:00:00Z",
                 "memory": 1024, "vcpus": 1, "disk": 25,
                 "region": {"slug": "ams3", "name": "Amsterdam 3"},

@@ -2,6 +2,7 @@
 //! never delays or hides the others. A failed cloud keeps its last-known machines (marked
 //! stale) and the error is kept in its status.
 
+use crate::diff::{diff, Change};
 use crate::error::{Error, ErrorBody};
 use crate::model::Cloud;
 use crate::providers;
@@ -17,6 +18,12 @@ pub struct RefreshOutcome {
     pub machine_count: usize,
     pub elapsed_ms: u64,
     pub error: Option<ErrorBody>,
+    /// A Retry-After the provider asked for (rate limits), for the scheduler.
+    pub retry_after_secs: Option<u64>,
+    /// Whether one of the cloud's machines is on its way to another state.
+    pub transitioning: bool,
+    /// What changed in the cache since the previous refresh.
+    pub changes: Vec<Change>,
 }
 
 impl Skydeck {
@@ -51,13 +58,21 @@ impl Skydeck {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(machines) => {
+                let before = self.store.list_machines(Some(&cloud.id)).unwrap_or_default();
                 let stored = self.store.replace_machines(&cloud.id, &machines, &now);
+                let changes = match &stored {
+                    Ok(()) => diff(&before, &self.store.list_machines(Some(&cloud.id)).unwrap_or_default()),
+                    Err(_) => Vec::new(),
+                };
                 RefreshOutcome {
                     cloud_id: cloud.id.clone(),
                     title: cloud.title.clone(),
                     machine_count: machines.len(),
                     elapsed_ms,
                     error: stored.err().map(ErrorBody::from),
+                    retry_after_secs: None,
+                    transitioning: machines.iter().any(|m| m.state.is_transitioning()),
+                    changes,
                 }
             }
             Err(e) => {
@@ -73,7 +88,12 @@ impl Skydeck {
                     title: cloud.title.clone(),
                     machine_count: self.store.cloud_status(&cloud.id).map(|s| s.machine_count).unwrap_or(0),
                     elapsed_ms,
+                    retry_after_secs: e.retry_after().map(|d| d.as_secs()),
                     error: Some(body),
+                    transitioning: false,
+                    // The machines stay as they were; listeners learn of the staleness from
+                    // the error.
+                    changes: Vec::new(),
                 }
             }
         }

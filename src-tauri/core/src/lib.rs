@@ -1,9 +1,12 @@
 //! Skydeck's core: everything except the window. No Tauri dependency, so the CLI, the tests
 //! and the benchmarks drive exactly the code the desktop app runs.
 
+pub mod diff;
 pub mod error;
 pub mod http;
 pub mod inventory;
+pub mod local_hosts;
+pub mod live;
 pub mod model;
 pub mod provider;
 pub mod providers;
