@@ -1,9 +1,14 @@
 //! The integration-test harness: starts real third-party peers on 127.0.0.1 (free ports,
 //! killed on drop), locates ../shared, and sets up throwaway Skydeck instances.
 
+#[cfg(unix)]
+pub mod libvirtd;
 pub mod moto;
 pub mod peer;
+pub mod podman;
 pub mod prism;
+pub mod replay;
+pub mod webdriver;
 pub mod slow_api;
 pub mod suite;
 

@@ -40,6 +40,43 @@ pub struct Described {
     pub tags: BTreeMap<String, String>,
 }
 
+/// One instance as boto3 lists it (`Moto::instances`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub state: String,
+    pub key_name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub client_token: Option<String>,
+    pub image: String,
+    pub size: String,
+    pub zone: String,
+    pub user_data: Option<String>,
+}
+
+/// One EC2 key pair as boto3 lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyPair {
+    pub name: String,
+    pub fingerprint: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The OpenSSH public key as imported.
+    pub public_key: Option<String>,
+}
+
+/// One image as boto3 lists it (`Moto::images`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AmiImage {
+    pub id: String,
+    pub owner: String,
+    pub name: String,
+    pub arch: Option<String>,
+    pub creation_date: String,
+    pub state: Option<String>,
+    pub public: Option<bool>,
+}
+
 #[derive(Deserialize)]
 struct Keys {
     access_key_id: String,
@@ -102,6 +139,25 @@ impl Moto {
             prefix,
         ]);
         serde_json::from_str(&out).expect("seed prints the instances as JSON")
+    }
+
+    /// Every instance of `region`, as boto3 sees them.
+    pub fn instances(&self, region: &str) -> Vec<Instance> {
+        let out = helper(&["instances", &self.endpoint(), &self.access_key_id, &self.secret_access_key, region]);
+        serde_json::from_str(&out).expect("instances prints JSON")
+    }
+
+    /// The key pairs of `region`, as boto3 sees them.
+    pub fn key_pairs(&self, region: &str) -> Vec<KeyPair> {
+        let out = helper(&["key_pairs", &self.endpoint(), &self.access_key_id, &self.secret_access_key, region]);
+        serde_json::from_str(&out).expect("key_pairs prints JSON")
+    }
+
+    /// The images of these owners in `region`, as boto3 sees them.
+    pub fn images(&self, region: &str, owners: &[&str]) -> Vec<AmiImage> {
+        let owners = owners.join(",");
+        let out = helper(&["images", &self.endpoint(), &self.access_key_id, &self.secret_access_key, region, &owners]);
+        serde_json::from_str(&out).expect("images prints JSON")
     }
 
     /// What boto3 sees of one instance now.

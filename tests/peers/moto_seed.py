@@ -11,7 +11,15 @@
       tests compare Skydeck's view against boto3's.
   moto_seed.py describe ENDPOINT ACCESS_KEY SECRET_KEY REGION INSTANCE_ID
       Prints {"state": ..., "tags": {...}} of one instance as boto3 sees it.
+  moto_seed.py instances ENDPOINT ACCESS_KEY SECRET_KEY REGION
+      Prints every instance of REGION: id, state, key_name, tags, client_token, image, size,
+      zone and its user data (decoded), as boto3 sees them.
+  moto_seed.py key_pairs ENDPOINT ACCESS_KEY SECRET_KEY REGION
+      Prints the key pairs of REGION: name, fingerprint, type, public_key.
+  moto_seed.py images ENDPOINT ACCESS_KEY SECRET_KEY REGION OWNER[,OWNER...]
+      Prints the available images of those owners: id, owner, name, arch, creation_date.
 """
+import base64
 import json
 import sys
 
@@ -90,6 +98,68 @@ def describe(endpoint, key, secret, region, instance_id):
     print(json.dumps({"state": inst["State"]["Name"], "tags": tags}))
 
 
+def instances(endpoint, key, secret, region):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    out = []
+    for r in ec2.describe_instances()["Reservations"]:
+        for inst in r["Instances"]:
+            attr = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
+            raw = attr.get("UserData", {}).get("Value")
+            out.append(
+                {
+                    "id": inst["InstanceId"],
+                    "state": inst["State"]["Name"],
+                    "key_name": inst.get("KeyName"),
+                    "tags": {t["Key"]: t["Value"] for t in inst.get("Tags", [])},
+                    "client_token": inst.get("ClientToken"),
+                    "image": inst["ImageId"],
+                    "size": inst["InstanceType"],
+                    "zone": inst["Placement"]["AvailabilityZone"],
+                    "user_data": base64.b64decode(raw).decode() if raw else None,
+                }
+            )
+    print(json.dumps(out))
+
+
+def key_pairs(endpoint, key, secret, region):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    pairs = ec2.describe_key_pairs(IncludePublicKey=True)["KeyPairs"]
+    print(
+        json.dumps(
+            [
+                {
+                    "name": p["KeyName"],
+                    "fingerprint": p.get("KeyFingerprint"),
+                    "type": p.get("KeyType"),
+                    "public_key": p.get("PublicKey"),
+                }
+                for p in pairs
+            ]
+        )
+    )
+
+
+def images(endpoint, key, secret, region, owners):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    found = ec2.describe_images(Owners=owners.split(","))["Images"]
+    print(
+        json.dumps(
+            [
+                {
+                    "id": i["ImageId"],
+                    "owner": i["OwnerId"],
+                    "name": i.get("Name", ""),
+                    "arch": i.get("Architecture"),
+                    "creation_date": i.get("CreationDate", ""),
+                    "state": i.get("State"),
+                    "public": i.get("Public"),
+                }
+                for i in found
+            ]
+        )
+    )
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "setup":
@@ -98,5 +168,11 @@ if __name__ == "__main__":
         seed(*args)
     elif cmd == "describe":
         describe(*args)
+    elif cmd == "instances":
+        instances(*args)
+    elif cmd == "key_pairs":
+        key_pairs(*args)
+    elif cmd == "images":
+        images(*args)
     else:
         sys.exit(f"unknown command {cmd}")

@@ -27,6 +27,14 @@ pub enum CloudCmd {
     Rename { cloud: String, title: String },
     Enable { cloud: String },
     Disable { cloud: String },
+    /// Find Docker/Podman and libvirt hosts on this machine that are not added yet.
+    Detect {
+        /// Add every host found as a cloud.
+        #[arg(long)]
+        add: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -71,6 +79,7 @@ pub async fn cloud(deck: &Skydeck, cmd: CloudCmd) -> Result<(), Error> {
         CloudCmd::Disable { cloud } => {
             deck.update_cloud(&cloud, None, Some(false))?;
         }
+        CloudCmd::Detect { add, json } => crate::detect::run(deck, add, json).await?,
     }
     Ok(())
 }
@@ -105,7 +114,7 @@ pub async fn machine(deck: &Skydeck, cmd: MachineCmd) -> Result<(), Error> {
     Ok(())
 }
 
-fn parse_tags(args: &[String]) -> Result<Tags, Error> {
+pub(crate) fn parse_tags(args: &[String]) -> Result<Tags, Error> {
     args.iter()
         .map(|a| match a.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),

@@ -2,7 +2,10 @@
 //! benchmarks. Any error exits non-zero with one line on stderr: `<code>: <what to do>`.
 
 mod commands;
+mod create;
+mod detect;
 mod fields;
+mod keys;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +47,23 @@ enum Command {
     /// Act on one machine (id, or <cloud>/<id> when ids clash).
     #[command(subcommand)]
     Machine(commands::MachineCmd),
+    /// Create a machine (the wizard's choices as flags); --wait follows it until it runs.
+    Create(create::CreateArgs),
+    /// A cloud's locations, sizes or images (cached; --refresh fetches anew).
+    Catalog(create::CatalogArgs),
+    /// Generate, import, list and manage SSH keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCmd),
+    /// What was done: creates and machine actions, newest first.
+    Activity {
+        /// Only this cloud (id or title).
+        #[arg(long)]
+        cloud: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() {
@@ -69,5 +89,9 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Cloud(cmd) => commands::cloud(&deck, cmd).await,
         Command::Machines { cloud, cached, json } => commands::machines(&deck, cloud.as_deref(), cached, json).await,
         Command::Machine(cmd) => commands::machine(&deck, cmd).await,
+        Command::Create(args) => create::create(&deck, args).await,
+        Command::Catalog(args) => create::catalog(&deck, args).await,
+        Command::Keys(cmd) => keys::run(&deck, cmd).await,
+        Command::Activity { cloud, limit, json } => create::activity(&deck, limit, cloud.as_deref(), json),
     }
 }

@@ -5,13 +5,13 @@ use skydeck_core::provider::ProviderSpec;
 use skydeck_core::Error;
 use std::collections::HashMap;
 
-fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
     println!("{}", serde_json::to_string_pretty(v).expect("serializable"));
     Ok(())
 }
 
 /// Prints rows as aligned columns (the last column is not padded).
-fn table(header: &[&str], rows: Vec<Vec<String>>) {
+pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {

@@ -1,10 +1,14 @@
 //! Skydeck's core: everything except the window. No Tauri dependency, so the CLI, the tests
 //! and the benchmarks drive exactly the code the desktop app runs.
 
+pub mod activity;
+pub mod catalog;
+pub mod create;
 pub mod diff;
 pub mod error;
 pub mod http;
 pub mod inventory;
+pub mod keys;
 pub mod local_hosts;
 pub mod live;
 pub mod model;
@@ -14,9 +18,14 @@ pub mod scheduler;
 pub mod secrets;
 pub mod service;
 pub mod store;
+pub mod tray;
 
 pub use error::{Error, ErrorBody, Result};
 pub use service::{NewCloud, Skydeck};
+pub use activity::ActivityEntry;
+pub use catalog::{Catalog, CatalogKind};
+pub use create::CreateRequest;
+pub use keys::{ImportKey, SshKey};
 
 /// The app identifier: data directory name and keychain service.
 pub const APP_ID: &str = "dev.skydeck.app";

@@ -76,10 +76,25 @@ pub enum Action {
     Destroy,
     Rename,
     Tag,
+    /// Pause a running machine in memory (libvirt suspend); `Resume` continues it.
+    Suspend,
+    Resume,
+    /// Cut power at once, like pulling the plug (libvirt destroy); `Stop` is the graceful one.
+    ForceOff,
 }
 
 impl Action {
-    pub const ALL: [Action; 6] = [Action::Start, Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag];
+    pub const ALL: [Action; 9] = [
+        Action::Start,
+        Action::Stop,
+        Action::Reboot,
+        Action::Destroy,
+        Action::Rename,
+        Action::Tag,
+        Action::Suspend,
+        Action::Resume,
+        Action::ForceOff,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,6 +104,9 @@ impl Action {
             Action::Destroy => "destroy",
             Action::Rename => "rename",
             Action::Tag => "tag",
+            Action::Suspend => "suspend",
+            Action::Resume => "resume",
+            Action::ForceOff => "force_off",
         }
     }
 
@@ -260,6 +278,11 @@ pub struct CreateMachine {
     /// cloud-init user data.
     #[serde(default)]
     pub user_data: Option<String>,
+    /// Provider-specific create options as plain key → value (e.g. Docker's `env`, `ports`,
+    /// `command`, `network`); each provider documents and validates the keys it reads and
+    /// rejects the ones it does not know.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
     /// Chosen once per create; drivers with an idempotency token (EC2 ClientToken) pass it so
     /// a retry can never make a second machine.
     pub client_token: String,

@@ -116,6 +116,10 @@ pub struct Capabilities {
     pub destroy: bool,
     pub rename: bool,
     pub tag: bool,
+    /// Suspend and resume (pause in memory).
+    pub suspend: bool,
+    /// Hard power-off besides the graceful stop.
+    pub force_off: bool,
     pub user_data: bool,
     pub key_delivery: KeyDelivery,
 }
@@ -129,6 +133,8 @@ impl Capabilities {
             Action::Destroy => self.destroy,
             Action::Rename => self.rename,
             Action::Tag => self.tag,
+            Action::Suspend | Action::Resume => self.suspend,
+            Action::ForceOff => self.force_off,
         }
     }
 }

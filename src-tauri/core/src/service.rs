@@ -31,6 +31,8 @@ pub struct Skydeck {
     /// Connected drivers by cloud id, so a refresh does not hit the keychain every time.
     pub(crate) drivers: Mutex<HashMap<String, Arc<dyn Provider>>>,
     pub(crate) refresh_timeout: Duration,
+    /// How long a cached catalog (locations/sizes/images) is used before it is fetched again.
+    pub(crate) catalog_ttl: Duration,
 }
 
 impl Skydeck {
@@ -44,6 +46,7 @@ impl Skydeck {
             http: HttpClient::new()?,
             drivers: Mutex::new(HashMap::new()),
             refresh_timeout: Duration::from_secs(60),
+            catalog_ttl: crate::catalog::DEFAULT_TTL,
         })
     }
 
@@ -258,6 +261,14 @@ impl Skydeck {
     pub async fn machine_action(&self, reference: &str, action: Action) -> Result<Machine> {
         let machine = self.find_machine(reference)?;
         let cloud = self.find_cloud(&machine.cloud_id)?;
+        let (id, name) = (machine.id.clone(), machine.name.clone());
+        let result = self.machine_action_inner(machine, &cloud, action).await;
+        self.record_activity(&cloud, Some(&id), Some(&name), action.as_str(), None, &result);
+        result
+    }
+
+    async fn machine_action_inner(&self, machine: Machine, cloud: &Cloud, action: Action) -> Result<Machine> {
+        let cloud = cloud.clone();
         let spec = providers::find(&cloud.provider)?;
         if !spec.capabilities.supports(action) {
             return Err(Error::NotSupported(format!("{} machines cannot {action}", spec.title)));
@@ -278,26 +289,41 @@ impl Skydeck {
         if name.is_empty() {
             return Err(Error::invalid("name", "the new name cannot be empty"));
         }
-        let mut machine = self.find_machine(reference)?;
+        let machine = self.find_machine(reference)?;
         let cloud = self.find_cloud(&machine.cloud_id)?;
+        let (id, old_name) = (machine.id.clone(), machine.name.clone());
+        let result = self.rename_inner(machine, &cloud, name).await;
+        self.record_activity(&cloud, Some(&id), Some(&old_name), "rename", Some(format!("to {name}")), &result);
+        result
+    }
+
+    async fn rename_inner(&self, mut machine: Machine, cloud: &Cloud, name: &str) -> Result<Machine> {
         let spec = providers::find(&cloud.provider)?;
         if !spec.capabilities.rename {
             return Err(Error::NotSupported(format!("{} machines cannot be renamed", spec.title)));
         }
-        self.driver(&cloud).await?.rename(&machine, name).await?;
+        self.driver(cloud).await?.rename(&machine, name).await?;
         machine.name = name.to_string();
         self.store.upsert_machine(&machine, &crate::now_rfc3339())?;
         Ok(machine)
     }
 
     pub async fn set_tags(&self, reference: &str, tags: Tags) -> Result<Machine> {
-        let mut machine = self.find_machine(reference)?;
+        let machine = self.find_machine(reference)?;
         let cloud = self.find_cloud(&machine.cloud_id)?;
+        let (id, name) = (machine.id.clone(), machine.name.clone());
+        let detail = tags.iter().map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") }).collect::<Vec<_>>().join(", ");
+        let result = self.set_tags_inner(machine, &cloud, tags).await;
+        self.record_activity(&cloud, Some(&id), Some(&name), "tag", Some(detail), &result);
+        result
+    }
+
+    async fn set_tags_inner(&self, mut machine: Machine, cloud: &Cloud, tags: Tags) -> Result<Machine> {
         let spec = providers::find(&cloud.provider)?;
         if !spec.capabilities.tag {
             return Err(Error::NotSupported(format!("{} machines cannot be tagged", spec.title)));
         }
-        self.driver(&cloud).await?.set_tags(&machine, &tags).await?;
+        self.driver(cloud).await?.set_tags(&machine, &tags).await?;
         machine.tags = tags;
         self.store.upsert_machine(&machine, &crate::now_rfc3339())?;
         Ok(machine)

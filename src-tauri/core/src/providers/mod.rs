@@ -5,11 +5,29 @@ use crate::error::{Error, Result};
 use crate::provider::ProviderSpec;
 
 pub mod digitalocean;
+pub mod docker;
 pub mod ec2;
+/// Key:value strings for providers whose tags are plain strings (Linode, Vultr).
+pub mod flat_tags;
+pub mod hetzner;
+pub mod hostvirtual;
+#[cfg(feature = "libvirt")]
+pub mod libvirt;
+pub mod linode;
+/// The JSON + bearer-token client Linode, Vultr and Hetzner share.
+pub mod rest;
+pub mod vultr;
 
 pub static REGISTRY: &[&ProviderSpec] = &[
     &ec2::SPEC,
     &digitalocean::SPEC,
+    &linode::SPEC,
+    &vultr::SPEC,
+    &hetzner::SPEC,
+    &hostvirtual::SPEC,
+    #[cfg(feature = "libvirt")]
+    &libvirt::SPEC,
+    &docker::SPEC,
 ];
 
 pub fn all() -> &'static [&'static ProviderSpec] {

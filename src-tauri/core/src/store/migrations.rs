@@ -30,6 +30,44 @@ const MIGRATIONS: &[&str] = &[
         error_json    TEXT
     );
     "#,
+    // 2: SSH keys (public part and metadata only; private keys live in the keychain), the
+    // catalog cache (locations/sizes/images per cloud, freshness from fetched_at and the
+    // configured TTL) and the activity log (kept when its cloud is removed).
+    r#"
+    CREATE TABLE ssh_keys (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        algorithm   TEXT NOT NULL,
+        public_key  TEXT NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        comment     TEXT NOT NULL DEFAULT '',
+        has_private INTEGER NOT NULL,
+        is_default  INTEGER NOT NULL DEFAULT 0,
+        created_at  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX ssh_keys_one_default ON ssh_keys(is_default) WHERE is_default = 1;
+    CREATE TABLE catalog_cache (
+        cloud_id    TEXT NOT NULL REFERENCES clouds(id) ON DELETE CASCADE,
+        kind        TEXT NOT NULL,
+        json        TEXT NOT NULL,
+        fetched_at  TEXT NOT NULL,
+        PRIMARY KEY (cloud_id, kind)
+    );
+    CREATE TABLE activity (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        at            TEXT NOT NULL,
+        cloud_id      TEXT NOT NULL,
+        cloud_title   TEXT NOT NULL,
+        machine_id    TEXT,
+        machine_name  TEXT,
+        action        TEXT NOT NULL,
+        detail        TEXT,
+        ok            INTEGER NOT NULL,
+        error_code    TEXT,
+        error_message TEXT
+    );
+    CREATE INDEX activity_cloud ON activity(cloud_id, id);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -2,7 +2,10 @@
 //! cloud's refresh status. WAL mode, versioned migrations (`PRAGMA user_version`), every
 //! multi-row write in one transaction so a crash never leaves half a cloud.
 
+mod activity;
+mod catalog;
 mod clouds;
+mod keys;
 mod machines;
 mod migrations;
 

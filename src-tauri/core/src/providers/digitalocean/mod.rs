@@ -2,14 +2,15 @@
 //!
 //! Droplets are listed with `per_page=200`, following every page; power actions, rename and
 //! resize all go through `POST /v2/droplets/{id}/actions`; tags are plain strings (see
-//! [`tags`]). Creating droplets comes later (`create: false`).
+//! [`tags`]). Droplets are created with the SSH key registered once per account ([`create`]).
 
+mod create;
 pub mod parse;
 pub mod tags;
 
 use crate::error::{Error, Result};
 use crate::http::{body_text, retry_after, HttpClient, Idempotency};
-use crate::model::{Action, Image, Location, Machine, MachineState, Size, Tags};
+use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::provider::*;
 use crate::secrets::Sensitive;
 use async_trait::async_trait;
@@ -18,6 +19,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::time::Duration;
+
+pub use create::{md5_fingerprint, MAX_USER_DATA};
 
 pub const TITLE: &str = "DigitalOcean";
 pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
@@ -46,14 +49,16 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         list_locations: true,
         list_sizes: true,
         list_images: true,
-        create: false,
+        create: true,
         start: true,
         stop: true,
         reboot: true,
         destroy: true,
         rename: true,
         tag: true,
-        user_data: false,
+        suspend: false,
+        force_off: false,
+        user_data: true,
         key_delivery: KeyDelivery::Registered,
     },
     states: &[
@@ -250,6 +255,10 @@ impl Provider for DigitalOcean {
         Ok(unique(self.get_all(&["images"], &[("type", "distribution")], parse::parse_images).await?, |i| &i.id))
     }
 
+    async fn create_machine(&self, req: &CreateMachine) -> Result<Machine> {
+        self.create(req).await
+    }
+
     async fn machine_action(&self, machine: &Machine, action: Action) -> Result<()> {
         let kind = match action {
             Action::Start => "power_on",
@@ -262,6 +271,9 @@ impl Provider for DigitalOcean {
                 let id = droplet_id(machine)?;
                 self.call(Method::DELETE, self.url(&["droplets", &id]), None, Idempotency::Idempotent).await?;
                 return Ok(());
+            }
+            Action::Suspend | Action::Resume | Action::ForceOff => {
+                return Err(Error::NotSupported(format!("{TITLE} cannot {action} machines")))
             }
             Action::Rename | Action::Tag => {
                 return Err(Error::NotSupported(format!("'{action}' is not a power action; use rename or set tags")))

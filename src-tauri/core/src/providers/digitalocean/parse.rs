@@ -296,3 +296,41 @@ pub fn parse_error(body: &str) -> (Option<String>, String) {
         Err(_) => (None, body.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()),
     }
 }
+
+/// One SSH key of the account (`GET /v2/account/keys`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AccountKey {
+    pub id: u64,
+    /// MD5 of the key, `aa:bb:…`.
+    #[serde(default)]
+    pub fingerprint: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// One page of `GET /v2/account/keys`.
+pub fn parse_keys(json: &str) -> Result<Page<AccountKey>> {
+    page(json, "ssh_keys")
+}
+
+/// The id of the key in a `POST /v2/account/keys` answer (`{"ssh_key": {...}}`).
+pub fn parse_new_key(json: &str) -> Result<AccountKey> {
+    let mut body: serde_json::Value = serde_json::from_str(json).map_err(|e| unreadable(&e))?;
+    serde_json::from_value(body["ssh_key"].take()).map_err(|e| unreadable(&format!("ssh_key: {e}")))
+}
+
+/// The droplet of a `POST /v2/droplets` answer: `{"droplet": {...}}`, or the first of
+/// `{"droplets": [...]}` (the multi-create form). Not yet `finish`ed, like listed droplets.
+pub fn parse_created_droplet(json: &str) -> Result<Machine> {
+    let mut body: serde_json::Value = serde_json::from_str(json).map_err(|e| unreadable(&e))?;
+    let one = match body.get_mut("droplet") {
+        Some(d) => d.take(),
+        None => body
+            .get_mut("droplets")
+            .and_then(|d| d.as_array_mut())
+            .and_then(|a| (!a.is_empty()).then(|| a.swap_remove(0)))
+            .ok_or_else(|| unreadable(&"the answer has no 'droplet'"))?,
+    };
+    let d: Droplet = serde_json::from_value(one).map_err(|e| unreadable(&format!("droplet: {e}")))?;
+    Ok(machine(d))
+}

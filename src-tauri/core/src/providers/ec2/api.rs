@@ -47,12 +47,26 @@ impl Api {
         params: &[(String, String)],
         idempotency: Idempotency,
     ) -> Result<Node> {
+        self.call_mapped(region, action, params, idempotency, |_| None).await
+    }
+
+    /// Like [`Api::call`], but `map` may turn an EC2 error answer into a more specific error
+    /// first (e.g. an unknown AMI into an input error on the wizard's image field).
+    pub async fn call_mapped(
+        &self,
+        region: &str,
+        action: &str,
+        params: &[(String, String)],
+        idempotency: Idempotency,
+        map: impl Fn(&xml::AwsError) -> Option<Error>,
+    ) -> Result<Node> {
         let url = self.url(region)?;
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("Action", action)
-            .append_pair("Version", API_VERSION)
-            .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .finish();
+        let body = std::iter::once(("Action", action))
+            .chain(std::iter::once(("Version", API_VERSION)))
+            .chain(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)).replace("%20", "+"))
+            .collect::<Vec<_>>()
+            .join("&");
 
         let identity: Identity =
             Credentials::new(&self.access_key_id, self.secret_access_key.expose(), None, None, "skydeck").into();
@@ -88,10 +102,24 @@ impl Api {
         let status = resp.status();
         let text = body_text(resp, TITLE).await?;
         if !status.is_success() {
+            if let Some(e) = xml::parse_error(&text).as_ref().and_then(&map) {
+                return Err(e);
+            }
             return Err(xml::error_for(status.as_u16(), &text, action, region));
         }
         dom::parse(&text)
     }
+}
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded and a space becomes `+`
+/// (`*` as %2A, `/` as %2F), exactly as Python's `urlencode` writes a form. AWS reads any
+/// form encoding; verifiers that re-encode the parsed parameters to check the signature
+/// (moto, via botocore) then see exactly the bytes that were signed.
+const AWS_QUERY: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+fn encode(s: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(s, AWS_QUERY)
 }
 
 /// Appends EC2's numbered list encoding: `Name.1=a&Name.2=b`.

@@ -2,15 +2,18 @@
 //! the ones the user lists, or every region `DescribeRegions` reports as enabled.
 //!
 //! Split: [`api`] signs and sends, [`xml`] parses (public for the fixture tests), [`dom`] is
-//! the little element tree they share.
+//! the little element tree they share, [`images`] holds the image owners (data) and picks
+//! current images, [`create`] imports key pairs and runs instances.
 
 mod api;
+mod create;
 mod dom;
+pub mod images;
 pub mod xml;
 
 use crate::error::{Error, Result};
 use crate::http::Idempotency;
-use crate::model::{Action, Location, Machine, MachineState, Size, Tags};
+use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::provider::*;
 use api::{numbered, Api};
 use async_trait::async_trait;
@@ -18,6 +21,8 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use tokio::sync::OnceCell;
 
 pub use api::API_VERSION;
+pub use create::{key_pair_name, MAX_USER_DATA};
+pub use images::{ImageSource, IMAGE_SOURCES};
 pub use xml::{error_for, parse_error, parse_instance_types, parse_instances, parse_regions, parse_zones, AwsError};
 
 /// The region asked for the region list (and used for catalog calls with no region given).
@@ -28,7 +33,7 @@ const REGION_CONCURRENCY: usize = 8;
 static FIELDS: &[FieldSpec] = &[
     FieldSpec::new("access_key_id", "Access key ID", FieldKind::Text)
         .placeholder("AKIA…")
-        .help("An IAM user's access key. It needs ec2:Describe*, Start/Stop/Reboot/TerminateInstances, CreateTags and DeleteTags."),
+        .help("An IAM user's access key. It needs ec2:Describe*, RunInstances, ImportKeyPair, Start/Stop/Reboot/TerminateInstances, CreateTags and DeleteTags."),
     FieldSpec::new("secret_access_key", "Secret access key", FieldKind::Secret)
         .help("Shown once when the access key is created; kept in the OS keychain."),
     FieldSpec::new("regions", "Regions", FieldKind::Text)
@@ -68,15 +73,17 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     capabilities: Capabilities {
         list_locations: true,
         list_sizes: true,
-        list_images: false,
-        create: false,
+        list_images: true,
+        create: true,
         start: true,
         stop: true,
         reboot: true,
         destroy: true,
         rename: true,
         tag: true,
-        user_data: false,
+        suspend: false,
+        force_off: false,
+        user_data: true,
         key_delivery: KeyDelivery::PerRegion,
     },
     states: STATES,
@@ -298,12 +305,23 @@ impl Provider for Ec2 {
         Ok(out)
     }
 
+    async fn list_images(&self) -> Result<Vec<Image>> {
+        self.images().await
+    }
+
+    async fn create_machine(&self, req: &CreateMachine) -> Result<Machine> {
+        self.create(req).await
+    }
+
     async fn machine_action(&self, machine: &Machine, action: Action) -> Result<()> {
         let call = match action {
             Action::Start => "StartInstances",
             Action::Stop => "StopInstances",
             Action::Reboot => "RebootInstances",
             Action::Destroy => "TerminateInstances",
+            Action::Suspend | Action::Resume | Action::ForceOff => {
+                return Err(Error::NotSupported(format!("{} cannot {action} machines", api::TITLE)))
+            }
             Action::Rename | Action::Tag => {
                 return Err(Error::NotSupported(format!("{action} is not a power action; use rename or set_tags")))
             }

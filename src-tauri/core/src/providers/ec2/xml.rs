@@ -69,6 +69,8 @@ fn instance(item: &Node) -> Option<Machine> {
         ("public_dns", "dnsName"),
         ("private_dns", "privateDnsName"),
         ("state_reason", "stateReason/message"),
+        // RunInstances' idempotency token: lets a retried create find the machine it made.
+        ("client_token", "clientToken"),
     ] {
         if let Some(v) = item.text_at(path) {
             m.extra.insert(key.to_string(), v.to_string());
