@@ -93,7 +93,7 @@ fn the_cli_creates_a_machine_with_a_generated_key_and_a_retry_makes_no_second() 
     assert!(sizes["items"].as_array().unwrap().iter().any(|s| s["id"] == "t2.micro"));
     let images = cli.json(&["catalog", "images", "--cloud", "aws", "--location", &zone, "--arch", "x86_64", "--json"]);
     let list = images["items"].as_array().unwrap();
-    assert!(list.iter().all(|i| i["arch"] == "x86_64" && i["locations"].as_array().unwrap().iter().any(|l| l == &zone.as_str())));
+    assert!(list.iter().all(|i| i["arch"] == "x86_64" && i["locations"].as_array().unwrap().iter().any(|l| l == zone.as_str())));
     let ubuntu = list.iter().find(|i| i["distribution"] == "Ubuntu").expect("a Canonical image").clone();
     let ami = ubuntu["id"].as_str().unwrap().to_string();
 

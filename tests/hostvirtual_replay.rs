@@ -130,8 +130,14 @@ async fn parses_the_recorded_servers() {
     assert_eq!(m.actions, [Action::Start, Action::Destroy]);
     assert_eq!(m.public_ips, ["208.111.45.250", "2607:f740:10::f98"]);
     assert!(m.private_ips.is_empty());
-    assert_eq!((m.location.as_str(), m.size.as_str(), m.image.as_str()), ("MAA - Chennai (Madras), India", "VR512", "Debian 6 i386 PV"));
-    assert_eq!((m.extra["location_id"].as_str(), m.extra["plan_id"].as_str(), m.extra["image_id"].as_str()), ("3", "51", "1613"));
+    assert_eq!(
+        (m.location.as_str(), m.size.as_str(), m.image.as_str()),
+        ("MAA - Chennai (Madras), India", "VR512", "Debian 6 i386 PV")
+    );
+    assert_eq!(
+        (m.extra["location_id"].as_str(), m.extra["plan_id"].as_str(), m.extra["image_id"].as_str()),
+        ("3", "51", "1613")
+    );
     assert_eq!(m.extra["power"], "DOWN");
     assert_eq!((m.cloud_id.as_str(), m.provider.as_str()), ("hv-test", "hostvirtual"));
 
@@ -153,9 +159,15 @@ async fn parses_the_recorded_catalog() {
     assert_eq!(locs.len(), 26);
     let ids: Vec<u64> = locs.iter().map(|l| l.id.parse().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted by numeric id as libcloud did: {ids:?}");
-    assert_eq!((locs[0].id.as_str(), locs[0].name.as_str(), locs[0].country.as_deref()), ("3", "SJC - San Jose, CA", Some("CA")));
+    assert_eq!(
+        (locs[0].id.as_str(), locs[0].name.as_str(), locs[0].country.as_deref()),
+        ("3", "SJC - San Jose, CA", Some("CA"))
+    );
     let maa = locs.iter().find(|l| l.id == "61").unwrap();
-    assert_eq!((maa.name.as_str(), maa.country.as_deref(), maa.available), ("MAA - Chennai (Madras), India", Some("India"), true));
+    assert_eq!(
+        (maa.name.as_str(), maa.country.as_deref(), maa.available),
+        ("MAA - Chennai (Madras), India", Some("India"), true)
+    );
 
     let sizes = d.list_sizes().await.unwrap();
     assert_eq!(sizes.len(), 14);
@@ -163,7 +175,10 @@ async fn parses_the_recorded_catalog() {
     assert_eq!((s.id.as_str(), s.name.as_str(), s.ram_mb, s.disk_gb), ("31", "VR256", Some(256), Some(10)));
     assert_eq!((s.price_monthly, s.price_hourly, s.vcpus), (Some(10.0), None, None));
     let big = sizes.iter().find(|s| s.name == "VRBL8G").unwrap();
-    assert_eq!((big.id.as_str(), big.ram_mb, big.disk_gb, big.price_monthly), ("155", Some(8096), Some(200), Some(400.0)));
+    assert_eq!(
+        (big.id.as_str(), big.ram_mb, big.disk_gb, big.price_monthly),
+        ("155", Some(8096), Some(200), Some(400.0))
+    );
 
     let images = d.list_images().await.unwrap();
     assert_eq!(images.len(), 8);
@@ -182,7 +197,12 @@ async fn maps_error_answers_to_typed_errors_without_the_key() {
     r.route(Some("UNAUTHORIZED"), "*", "*", [Reply::json(401, err_body(401, "Invalid API key"))]);
     r.route(Some("NOT_FOUND"), "POST", "_cloud_server_reboot", [Reply::json(404, err_body(404, "Package not found"))]);
     r.route(Some("BUSY"), "POST", "_cloud_server_start", [Reply::json(412, err_body(412, "Server is building"))]);
-    r.route(Some("RATE_LIMITED"), "*", "*", [Reply::json(429, err_body(429, "Slow down")).header("Retry-After", "120")]);
+    r.route(
+        Some("RATE_LIMITED"),
+        "*",
+        "*",
+        [Reply::json(429, err_body(429, "Slow down")).header("Retry-After", "120")],
+    );
     // A 500 that echoes the request URL, key and all.
     let echo = err_body(500, &format!("internal error at /cloud/servers/?key={KEY}"));
     r.route(Some("SERVER_ERROR"), "*", "*", [Reply::json(500, echo)]);
@@ -230,10 +250,15 @@ async fn maps_error_answers_to_typed_errors_without_the_key() {
 #[tokio::test]
 async fn honours_a_short_retry_after_then_succeeds() {
     let r = replay();
-    r.route(Some("ONCE"), "GET", "_cloud_locations", [
-        Reply::json(429, r#"{"error": {"code": 429, "message": "Slow down"}}"#).header("Retry-After", "1"),
-        Reply::fixture("hostvirtual", "list_locations.json"),
-    ]);
+    r.route(
+        Some("ONCE"),
+        "GET",
+        "_cloud_locations",
+        [
+            Reply::json(429, r#"{"error": {"code": 429, "message": "Slow down"}}"#).header("Retry-After", "1"),
+            Reply::fixture("hostvirtual", "list_locations.json"),
+        ],
+    );
     r.set_scenario(Some("ONCE"));
     let started = std::time::Instant::now();
     let locs = driver(&r).list_locations().await.unwrap();
@@ -245,7 +270,12 @@ async fn honours_a_short_retry_after_then_succeeds() {
 #[tokio::test]
 async fn a_failed_build_cancels_the_package_and_a_buy_is_never_resent() {
     let r = replay();
-    r.route(Some("BUILD_FAILS"), "POST", "_cloud_server_build", [Reply::json(500, r#"{"error": {"code": 500, "message": "no capacity"}}"#)]);
+    r.route(
+        Some("BUILD_FAILS"),
+        "POST",
+        "_cloud_server_build",
+        [Reply::json(500, r#"{"error": {"code": 500, "message": "no capacity"}}"#)],
+    );
     r.set_scenario(Some("BUILD_FAILS"));
     let e = driver(&r).create_machine(&create_request()).await.unwrap_err();
     assert!(matches!(e, Error::Unavailable(_)), "{e:?}");
@@ -259,7 +289,12 @@ async fn a_failed_build_cancels_the_package_and_a_buy_is_never_resent() {
     assert_eq!(cancel[0].json(), serde_json::json!({ "mbpkgid": "62291" }));
 
     // A 500 on the buy itself: no second buy.
-    r.route(Some("BUY_FAILS"), "POST", "_cloud_buy", [Reply::json(500, r#"{"error": {"code": 500, "message": "oops"}}"#)]);
+    r.route(
+        Some("BUY_FAILS"),
+        "POST",
+        "_cloud_buy",
+        [Reply::json(500, r#"{"error": {"code": 500, "message": "oops"}}"#)],
+    );
     r.set_scenario(Some("BUY_FAILS"));
     r.take();
     driver(&r).create_machine(&create_request()).await.unwrap_err();

@@ -28,7 +28,13 @@ static SSH_KEYS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 fn open(uri: &str, key: Option<&str>) -> Libvirt {
     let fields = BTreeMap::from([("uri".to_string(), uri.to_string())]);
     let secrets = key.map(|k| ("ssh_private_key".to_string(), Sensitive::new(k.to_string()))).into_iter().collect();
-    Libvirt::open(Connection { cloud_id: "kvm-remote".into(), fields, secrets, http: skydeck_core::http::HttpClient::new().unwrap() }).unwrap()
+    Libvirt::open(Connection {
+        cloud_id: "kvm-remote".into(),
+        fields,
+        secrets,
+        http: skydeck_core::http::HttpClient::new().unwrap(),
+    })
+    .unwrap()
 }
 
 /// The key as a one-line password field would deliver it: no newlines at all.
@@ -104,7 +110,12 @@ async fn ssh_agent_keys_are_used_by_default() {
     let _keys = SSH_KEYS.lock().await;
     let h = host();
     let sock = h.dir.path().join("agent.sock");
-    let mut agent = Command::new("ssh-agent").args(["-D", "-a"]).arg(&sock).stdout(std::process::Stdio::null()).spawn().expect("ssh-agent (openssh-client)");
+    let mut agent = Command::new("ssh-agent")
+        .args(["-D", "-a"])
+        .arg(&sock)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent (openssh-client)");
     for _ in 0..50 {
         if sock.exists() {
             break;

@@ -25,7 +25,12 @@ const TEST_UUID: &str = "6695eb01-f6a4-8304-79aa-97f2502e193f";
 fn open_uri(uri: &str, key: Option<&str>) -> skydeck_core::Result<Libvirt> {
     let fields = BTreeMap::from([("uri".to_string(), uri.to_string())]);
     let secrets = key.map(|k| ("ssh_private_key".to_string(), Sensitive::new(k.to_string()))).into_iter().collect();
-    Libvirt::open(Connection { cloud_id: "kvm-test".into(), fields, secrets, http: skydeck_core::http::HttpClient::new().unwrap() })
+    Libvirt::open(Connection {
+        cloud_id: "kvm-test".into(),
+        fields,
+        secrets,
+        http: skydeck_core::http::HttpClient::new().unwrap(),
+    })
 }
 
 /// One test at a time owns `test:///default`.
@@ -65,10 +70,7 @@ async fn add_volume(d: &Libvirt, name: &str, format: &str) -> String {
 }
 
 async fn volumes(d: &Libvirt) -> Vec<String> {
-    let mut v = d
-        .with_connect(|c| c.lookup_storage_pool_by_name(POOL)?.list_volumes())
-        .await
-        .unwrap();
+    let mut v = d.with_connect(|c| c.lookup_storage_pool_by_name(POOL)?.list_volumes()).await.unwrap();
     v.sort();
     v
 }
@@ -126,7 +128,10 @@ async fn lists_the_test_domain() {
     assert_eq!(m.name, "test");
     assert_eq!(m.id, TEST_UUID, "the id is the UUID");
     assert_eq!((m.raw_state.as_str(), m.state), ("running", MachineState::Running));
-    assert_eq!(m.actions, [Action::Stop, Action::ForceOff, Action::Reboot, Action::Suspend, Action::Destroy, Action::Tag]);
+    assert_eq!(
+        m.actions,
+        [Action::Stop, Action::ForceOff, Action::Reboot, Action::Suspend, Action::Destroy, Action::Tag]
+    );
     assert_eq!(m.size, "2 vCPU, 2048 MiB");
     assert_eq!(m.image, "diskimage1");
     assert_eq!(m.private_ips, ["192.168.122.3"], "from the default network's lease");
@@ -292,7 +297,11 @@ async fn maps_libvirt_errors_to_typed_errors() {
     let r = request("x", "vol:default-pool/missing.qcow2");
     assert_eq!(field(d.create_machine(&r).await).as_deref(), Some("image"));
     let mut r = request("x", img);
-    r.key = Some(skydeck_core::model::SshPublicKey { name: "k".into(), openssh: "ssh-ed25519 AAAA".into(), fingerprint: "f".into() });
+    r.key = Some(skydeck_core::model::SshPublicKey {
+        name: "k".into(),
+        openssh: "ssh-ed25519 AAAA".into(),
+        fingerprint: "f".into(),
+    });
     assert_eq!(field(d.create_machine(&r).await).as_deref(), Some("key"));
     let mut r = request("x", img);
     r.options.insert("cpu_model".into(), "host".into());
@@ -302,7 +311,13 @@ async fn maps_libvirt_errors_to_typed_errors() {
     assert_eq!(volumes(&d).await, ["img.qcow2"], "failed creates copied nothing");
 
     assert_eq!(open_uri("not a uri", None).err().unwrap().field(), Some("uri"));
-    assert_eq!(open_uri("test:///default", Some("-----BEGIN OPENSSH PRIVATE KEY-----eA==-----END OPENSSH PRIVATE KEY-----")).err().unwrap().field(), Some("ssh_private_key"));
+    assert_eq!(
+        open_uri("test:///default", Some("-----BEGIN OPENSSH PRIVATE KEY-----eA==-----END OPENSSH PRIVATE KEY-----"))
+            .err()
+            .unwrap()
+            .field(),
+        Some("ssh_private_key")
+    );
     assert_eq!(open_uri("test+ssh://h/default", Some("not a key")).err().unwrap().field(), Some("ssh_private_key"));
 
     // No daemon behind this socket.

@@ -41,7 +41,8 @@ impl RemoteHost {
     pub fn start() -> RemoteHost {
         let dir = tempfile::Builder::new().prefix("skydeck-lvt-").tempdir().unwrap();
         let d = dir.path();
-        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_string();
+        let user =
+            String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_string();
 
         // libvirtd: no auth on its own socket, no TCP/TLS listeners, only built-in drivers.
         std::fs::create_dir_all(d.join("drivers")).unwrap();
@@ -119,7 +120,12 @@ impl RemoteHost {
             if let Ok(Some(status)) = self.libvirtd.try_wait() {
                 panic!("libvirtd exited ({status}); log:\n{}", self.log());
             }
-            assert!(Instant::now() < deadline, "libvirtd did not listen on {} in {timeout:?}; log:\n{}", self.socket.display(), self.log());
+            assert!(
+                Instant::now() < deadline,
+                "libvirtd did not listen on {} in {timeout:?}; log:\n{}",
+                self.socket.display(),
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

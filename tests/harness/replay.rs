@@ -56,7 +56,9 @@ pub struct Recorded {
 impl Recorded {
     /// The decoded value of query parameter `key`.
     pub fn param(&self, key: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_deref()?.as_bytes()).find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+        url::form_urlencoded::parse(self.query.as_deref()?.as_bytes())
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
     }
 
     /// The request body as JSON (`Null` when it is not JSON).
@@ -149,7 +151,13 @@ impl Replay {
     /// Answers `method` on `handler` with `replies`, one per request in order, the last one
     /// repeated; in `scenario` only, or always when `scenario` is `None`. Routes of the
     /// active scenario win over plain ones; exact method and handler win over "*".
-    pub fn route(&self, scenario: Option<&str>, method: &str, handler: &str, replies: impl IntoIterator<Item = Reply>) -> &Self {
+    pub fn route(
+        &self,
+        scenario: Option<&str>,
+        method: &str,
+        handler: &str,
+        replies: impl IntoIterator<Item = Reply>,
+    ) -> &Self {
         let replies: Vec<Reply> = replies.into_iter().collect();
         assert!(!replies.is_empty(), "a route needs at least one reply");
         let mut inner = self.inner.lock().unwrap();
@@ -201,7 +209,9 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: Uri
     let mut guard = inner.lock().unwrap();
     let inner = &mut *guard;
     let scenario = inner.scenario.clone();
-    let pick = |routes: &[Route], scenario: Option<&str>| routes.iter().position(|r| r.matches(scenario, method.as_str(), &handler));
+    let pick = |routes: &[Route], scenario: Option<&str>| {
+        routes.iter().position(|r| r.matches(scenario, method.as_str(), &handler))
+    };
     let found = scenario.as_deref().and_then(|s| pick(&inner.routes, Some(s))).or_else(|| pick(&inner.routes, None));
     let reply = match found {
         Some(i) => {
@@ -213,7 +223,8 @@ async fn answer(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: Uri
         // 501, not 404: a missing route is a test bug, never a provider's "not found".
         None => Reply::json(
             501,
-            serde_json::json!({ "replay_error": format!("no route for {method} {handler} (scenario {scenario:?})") }).to_string(),
+            serde_json::json!({ "replay_error": format!("no route for {method} {handler} (scenario {scenario:?})") })
+                .to_string(),
         ),
     };
     inner.requests.push(Recorded {

@@ -39,10 +39,7 @@ impl Skydeck {
     /// The newest `limit` entries, optionally of one cloud (id or title; a removed cloud's
     /// entries can still be asked for by its id).
     pub fn activity(&self, limit: usize, cloud: Option<&str>) -> Result<Vec<ActivityEntry>> {
-        let id = match cloud {
-            Some(c) => Some(self.find_cloud(c).map(|c| c.id).unwrap_or_else(|_| c.to_string())),
-            None => None,
-        };
+        let id = cloud.map(|c| self.find_cloud(c).map(|c| c.id).unwrap_or_else(|_| c.to_string()));
         self.store.list_activity(limit, id.as_deref())
     }
 

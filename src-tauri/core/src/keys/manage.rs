@@ -158,8 +158,9 @@ impl Skydeck {
         }
         let (store, account) = (self.secrets.clone(), key_account(&key.id));
         let secret = secrets::blocking(move || store.get(&account)).await.map_err(|e| match e {
-            Error::Keychain(_) => Error::Keychain(format!(
-                "the keychain has no private key for '{}' (was the entry removed?): {e}",
+            // The store's own message for a missing entry speaks of clouds.
+            Error::Keychain(m) if m.contains("no credentials") => Error::Keychain(format!(
+                "the keychain has no private key for '{}' (was the entry deleted?); delete the key and import it again",
                 key.name
             )),
             e => e,

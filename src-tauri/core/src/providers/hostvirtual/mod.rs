@@ -102,10 +102,15 @@ impl HostVirtual {
         let base = c.endpoint_or(DEFAULT_ENDPOINT)?;
         let loopback = matches!(base.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
         // libcloud refused plain HTTP: the key is in every URL. A local emulator is the exception.
-        if base.cannot_be_a_base() || base.host().is_none() || !(base.scheme() == "https" || (base.scheme() == "http" && loopback)) {
+        if base.cannot_be_a_base()
+            || base.host().is_none()
+            || !(base.scheme() == "https" || (base.scheme() == "http" && loopback))
+        {
             return Err(Error::invalid(
                 "endpoint",
-                format!("the API endpoint must be an https URL such as {DEFAULT_ENDPOINT} (the API key travels in the URL)"),
+                format!(
+                    "the API endpoint must be an https URL such as {DEFAULT_ENDPOINT} (the API key travels in the URL)"
+                ),
             ));
         }
         Ok(HostVirtual { http: c.http, base, key: Sensitive::new(key) })
@@ -130,15 +135,22 @@ impl HostVirtual {
     }
 
     /// Sends one request; returns the body of a success answer, the matching error otherwise.
-    async fn call(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>, idem: Idempotency) -> Result<String> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+        idem: Idempotency,
+    ) -> Result<String> {
         let mut req = self.http.client().request(method, self.url(path, query)).header("Accept", "application/json");
         if let Some(b) = body {
             req = req.json(&b);
         }
         // A reqwest error prints its URL, which holds the key: drop it before formatting.
-        let req = req.build().map_err(|e| {
-            Error::Unavailable(format!("could not build the request to {TITLE}: {}", e.without_url()))
-        })?;
+        let req = req
+            .build()
+            .map_err(|e| Error::Unavailable(format!("could not build the request to {TITLE}: {}", e.without_url())))?;
         let resp = self.http.send(req, idem, TITLE).await?;
         let status = resp.status().as_u16();
         let wait = retry_after(&resp);
@@ -166,7 +178,9 @@ impl HostVirtual {
     }
 
     async fn get_server(&self, id: &str) -> Result<Machine> {
-        parse::parse_server(&self.call(Method::GET, "/cloud/server", &[("mbpkgid", id)], None, Idempotency::Idempotent).await?)
+        parse::parse_server(
+            &self.call(Method::GET, "/cloud/server", &[("mbpkgid", id)], None, Idempotency::Idempotent).await?,
+        )
     }
 
     /// The plan name `POST /cloud/buy/` wants, from a size id (or a plan name).
@@ -208,7 +222,9 @@ fn with_note(e: Error, note: &str) -> Error {
         Error::InvalidInput { field, message } => Error::InvalidInput { field, message: add(message) },
         Error::NotSupported(m) => Error::NotSupported(add(m)),
         Error::Unavailable(m) => Error::Unavailable(add(m)),
-        Error::Provider { provider, status, code, message } => Error::Provider { provider, status, code, message: add(message) },
+        Error::Provider { provider, status, code, message } => {
+            Error::Provider { provider, status, code, message: add(message) }
+        }
         Error::Keychain(m) => Error::Keychain(add(m)),
         Error::Storage(m) => Error::Storage(add(m)),
         Error::Conflict(m) => Error::Conflict(add(m)),
@@ -221,7 +237,10 @@ fn package_id(machine: &Machine) -> Result<&str> {
     if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) {
         Ok(id)
     } else {
-        Err(Error::invalid("machine", format!("'{id}' is not a HostVirtual package id; refresh the machine list and try again")))
+        Err(Error::invalid(
+            "machine",
+            format!("'{id}' is not a HostVirtual package id; refresh the machine list and try again"),
+        ))
     }
 }
 
@@ -262,7 +281,10 @@ impl Provider for HostVirtual {
             Error::invalid("key", format!("{TITLE} machines are reached with an SSH key: pick or generate one"))
         })?;
         if req.user_data.as_deref().is_some_and(|u| !u.trim().is_empty()) {
-            return Err(Error::invalid("user_data", format!("{TITLE} does not take cloud-init user data; leave it empty")));
+            return Err(Error::invalid(
+                "user_data",
+                format!("{TITLE} does not take cloud-init user data; leave it empty"),
+            ));
         }
         if !req.tags.is_empty() {
             return Err(Error::invalid("tags", format!("{TITLE} has no tags; leave them empty")));
@@ -278,7 +300,9 @@ impl Provider for HostVirtual {
         let plan = self.plan_name(req.size.trim()).await?;
 
         // A buy is never resent: a second one would be a second bill.
-        let bought = self.call(Method::POST, "/cloud/buy/", &[], Some(json!({ "plan": plan })), Idempotency::NonIdempotent).await?;
+        let bought = self
+            .call(Method::POST, "/cloud/buy/", &[], Some(json!({ "plan": plan })), Idempotency::NonIdempotent)
+            .await?;
         let id = parse::parse_bought(&bought)?;
         let build = json!({
             "mbpkgid": id,
@@ -287,7 +311,9 @@ impl Provider for HostVirtual {
             "location": req.location.trim(),
             "ssh_key": key.openssh.trim(),
         });
-        if let Err(e) = self.call(Method::POST, "/cloud/server/build", &[], Some(build), Idempotency::NonIdempotent).await {
+        if let Err(e) =
+            self.call(Method::POST, "/cloud/server/build", &[], Some(build), Idempotency::NonIdempotent).await
+        {
             let cancelled = self.server_action("/cloud/cancel/", &id, false).await;
             let what = match cancelled {
                 Ok(()) => format!("the package {id} was cancelled, so nothing is billed"),
@@ -301,7 +327,10 @@ impl Provider for HostVirtual {
             match self.get_server(&id).await {
                 Ok(m) => return Ok(m),
                 Err(e) if Instant::now() + POLL_EVERY > deadline => {
-                    tracing::debug!(code = e.code(), "{TITLE}: server {id} not answering yet; reporting it as building");
+                    tracing::debug!(
+                        code = e.code(),
+                        "{TITLE}: server {id} not answering yet; reporting it as building"
+                    );
                     let mut m = Machine::new(id.clone(), name, "BUILDING");
                     m.location = req.location.clone();
                     m.size = plan;

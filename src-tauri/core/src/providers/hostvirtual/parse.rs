@@ -204,13 +204,17 @@ mod tests {
 
     #[test]
     fn units_and_loose_types() {
-        let sizes = parse_sizes(r#"[{"plan_id": 7, "plan": "X", "ram": "2GB", "disk": "1.5GB", "price": "3.50"}]"#).unwrap();
+        let sizes =
+            parse_sizes(r#"[{"plan_id": 7, "plan": "X", "ram": "2GB", "disk": "1.5GB", "price": "3.50"}]"#).unwrap();
         assert_eq!((sizes[0].id.as_str(), sizes[0].ram_mb, sizes[0].disk_gb), ("7", Some(2048), Some(1)));
         assert_eq!(sizes[0].price_monthly, Some(3.5));
         let m = parse_server(r#"{"mbpkgid": 9, "fqdn": null, "status": "BUILDING", "ip": false}"#).unwrap();
         assert_eq!((m.id.as_str(), m.name.as_str(), m.public_ips.len()), ("9", "9", 0));
         assert!(parse_servers(r#"{"error": {"code": 401, "message": "x"}}"#).is_err());
-        assert_eq!(parse_error(r#"{"error": {"code": 412, "message": "no"}}"#), Some((Some("412".into()), "no".into())));
+        assert_eq!(
+            parse_error(r#"{"error": {"code": 412, "message": "no"}}"#),
+            Some((Some("412".into()), "no".into()))
+        );
         assert_eq!(parse_error(r#"{"status": "success"}"#), None);
     }
 }

@@ -53,7 +53,8 @@ pub fn normalize_key(raw: &str) -> Option<String> {
     let footer = raw[footer_start..].trim();
     let body = &raw[header_end..footer_start];
     // A PEM key may carry "Proc-Type: …" headers: keep such lines as they are.
-    let (headers, b64): (Vec<&str>, Vec<&str>) = body.lines().map(str::trim).filter(|l| !l.is_empty()).partition(|l| l.contains(": "));
+    let (headers, b64): (Vec<&str>, Vec<&str>) =
+        body.lines().map(str::trim).filter(|l| !l.is_empty()).partition(|l| l.contains(": "));
     let b64: String = b64.concat().split_whitespace().collect();
     if b64.is_empty() || !b64.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) {
         return None;
@@ -99,16 +100,16 @@ impl Conn {
         let Some(key) = &self.key else {
             return Connect::open(Some(&self.uri)).map_err(Fail::Virt);
         };
-        let mut file = tempfile::Builder::new()
-            .prefix("skydeck-libvirt-")
-            .tempfile()
-            .map_err(|e| Fail::Skydeck(Error::Unavailable(format!("could not write the SSH key to a temporary file ({e})"))))?;
-        file.write_all(key.expose().as_bytes())
-            .and_then(|_| file.flush())
-            .map_err(|e| Fail::Skydeck(Error::Unavailable(format!("could not write the SSH key to a temporary file ({e})"))))?;
+        let mut file = tempfile::Builder::new().prefix("skydeck-libvirt-").tempfile().map_err(|e| {
+            Fail::Skydeck(Error::Unavailable(format!("could not write the SSH key to a temporary file ({e})")))
+        })?;
+        file.write_all(key.expose().as_bytes()).and_then(|_| file.flush()).map_err(|e| {
+            Fail::Skydeck(Error::Unavailable(format!("could not write the SSH key to a temporary file ({e})")))
+        })?;
         let path = file.into_temp_path();
         let mut uri = url::Url::parse(&self.uri).map_err(|e| Fail::Skydeck(Error::invalid("uri", e.to_string())))?;
-        let others: Vec<(String, String)> = uri.query_pairs().filter(|(k, _)| k != "keyfile").map(|(k, v)| (k.into(), v.into())).collect();
+        let others: Vec<(String, String)> =
+            uri.query_pairs().filter(|(k, _)| k != "keyfile").map(|(k, v)| (k.into(), v.into())).collect();
         uri.query_pairs_mut().clear().extend_pairs(others).append_pair("keyfile", &path.to_string_lossy());
         let opened = Connect::open(Some(uri.as_str()));
         // ssh has read the key by now (the open call is answered only after it logged in).
@@ -142,7 +143,9 @@ impl Conn {
         });
         match tokio::time::timeout(timeout, job).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(Error::Unavailable(format!("a libvirt call failed unexpectedly ({join}). Try again."))),
+            Ok(Err(join)) => {
+                Err(Error::Unavailable(format!("a libvirt call failed unexpectedly ({join}). Try again.")))
+            }
             Err(_) => Err(Error::Unavailable(format!(
                 "libvirt at {} did not answer within {} s. Check that the host is reachable and libvirtd runs there.",
                 self.uri,

@@ -30,7 +30,9 @@ pub fn size_id(s: Shape) -> String {
 
 /// `NxM` → N vCPUs, M MiB.
 pub fn parse_size(id: &str) -> Result<Shape, Error> {
-    let bad = || Error::invalid("size", format!("'{id}' is not a size; pick one of the listed sizes (vCPUs x MiB, e.g. 2x2048)"));
+    let bad = || {
+        Error::invalid("size", format!("'{id}' is not a size; pick one of the listed sizes (vCPUs x MiB, e.g. 2x2048)"))
+    };
     let (v, m) = id.trim().split_once('x').ok_or_else(bad)?;
     let shape = Shape { vcpus: v.parse().map_err(|_| bad())?, memory_mib: m.parse().map_err(|_| bad())? };
     if shape.vcpus == 0 || shape.memory_mib < 64 {
@@ -40,7 +42,7 @@ pub fn parse_size(id: &str) -> Result<Shape, Error> {
 }
 
 fn label(s: Shape) -> String {
-    if s.memory_mib % 1024 == 0 {
+    if s.memory_mib.is_multiple_of(1024) {
         format!("{} vCPU, {} GiB", s.vcpus, s.memory_mib / 1024)
     } else {
         format!("{} vCPU, {} MiB", s.vcpus, s.memory_mib)
@@ -59,7 +61,16 @@ pub fn sizes(c: &Connect) -> Result<Vec<Size>, Fail> {
         .into_iter()
         .map(|&(vcpus, memory_mib)| {
             let s = Shape { vcpus, memory_mib };
-            Size { id: size_id(s), name: label(s), vcpus: Some(vcpus), ram_mb: Some(memory_mib), disk_gb: None, price_hourly: None, price_monthly: None, locations: vec![] }
+            Size {
+                id: size_id(s),
+                name: label(s),
+                vcpus: Some(vcpus),
+                ram_mb: Some(memory_mib),
+                disk_gb: None,
+                price_hourly: None,
+                price_monthly: None,
+                locations: vec![],
+            }
         })
         .collect())
 }
@@ -106,12 +117,26 @@ pub fn images(c: &Connect) -> Result<Vec<Image>, Fail> {
             if used.contains(&v.path()?) || used.contains(&format!("{pool}/{name}")) {
                 continue;
             }
-            out.push(Image { id: format!("vol:{pool}/{name}"), name: format!("{name} ({pool})"), distribution: None, version: None, arch: None, locations: vec![] });
+            out.push(Image {
+                id: format!("vol:{pool}/{name}"),
+                name: format!("{name} ({pool})"),
+                distribution: None,
+                version: None,
+                arch: None,
+                locations: vec![],
+            });
         }
     }
     for d in c.list_all_domains(0)? {
         if !d.is_active()? && d.is_persistent()? {
-            out.push(Image { id: format!("domain:{}", d.uuid_string()?), name: format!("Clone of {}", d.name()?), distribution: None, version: None, arch: None, locations: vec![] });
+            out.push(Image {
+                id: format!("domain:{}", d.uuid_string()?),
+                name: format!("Clone of {}", d.name()?),
+                distribution: None,
+                version: None,
+                arch: None,
+                locations: vec![],
+            });
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -121,8 +146,13 @@ pub fn images(c: &Connect) -> Result<Vec<Image>, Fail> {
 /// Capacity (bytes) and format of a volume, from its XML.
 fn vol_shape(v: &StorageVol) -> Result<(u64, Option<String>), Fail> {
     let xml = v.xml_desc(0)?;
-    let doc = roxmltree::Document::parse(&xml).map_err(|e| Error::Unavailable(format!("unreadable volume XML: {e}")))?;
-    let cap = doc.descendants().find(|n| n.has_tag_name("capacity")).and_then(|n| n.text()).and_then(|t| t.trim().parse().ok());
+    let doc =
+        roxmltree::Document::parse(&xml).map_err(|e| Error::Unavailable(format!("unreadable volume XML: {e}")))?;
+    let cap = doc
+        .descendants()
+        .find(|n| n.has_tag_name("capacity"))
+        .and_then(|n| n.text())
+        .and_then(|t| t.trim().parse().ok());
     let format = doc
         .descendants()
         .find(|n| n.has_tag_name("target"))
@@ -140,11 +170,19 @@ fn extension(format: Option<&str>) -> &str {
 }
 
 /// Copies `src` into `pool` as `<machine>-<target>.<ext>`; returns the copy and its format.
-fn copy_volume(pool: &StoragePool, src: &StorageVol, machine: &str, target: &str) -> Result<(StorageVol, Option<String>), Fail> {
+fn copy_volume(
+    pool: &StoragePool,
+    src: &StorageVol,
+    machine: &str,
+    target: &str,
+) -> Result<(StorageVol, Option<String>), Fail> {
     let (capacity, format) = vol_shape(src)?;
     let name = format!("{machine}-{target}.{}", extension(format.as_deref()));
     if pool.lookup_storage_vol_by_name(&name).is_ok() {
-        return Err(Error::Conflict(format!("the pool already has a volume '{name}': pick another machine name or delete that volume")).into());
+        return Err(Error::Conflict(format!(
+            "the pool already has a volume '{name}': pick another machine name or delete that volume"
+        ))
+        .into());
     }
     let copy = StorageVol::create_xml_from(pool, &xmlgen::volume_copy(&name, capacity, format.as_deref()), src, 0)?;
     Ok((copy, format))
@@ -170,7 +208,9 @@ fn validate(c: &Connect, req: &CreateMachine) -> Result<(String, Shape), Fail> {
         return Err(Error::invalid("name", "a machine name needs 1-200 characters and no '/'").into());
     }
     if c.lookup_domain_by_name(name).is_ok() {
-        return Err(Error::Conflict(format!("a domain named '{name}' already exists on this host: pick another name")).into());
+        return Err(
+            Error::Conflict(format!("a domain named '{name}' already exists on this host: pick another name")).into()
+        );
     }
     if req.key.is_some() {
         return Err(Error::invalid(
@@ -180,7 +220,9 @@ fn validate(c: &Connect, req: &CreateMachine) -> Result<(String, Shape), Fail> {
         .into());
     }
     if req.user_data.as_deref().is_some_and(|u| !u.trim().is_empty()) {
-        return Err(Error::invalid("user_data", "libvirt machines take no cloud-init user data here; leave it empty").into());
+        return Err(
+            Error::invalid("user_data", "libvirt machines take no cloud-init user data here; leave it empty").into()
+        );
     }
     if let Some(k) = req.options.keys().find(|k| k.as_str() != "network") {
         return Err(Error::invalid("options", format!("libvirt takes no create option '{k}' (only 'network')")).into());
@@ -191,12 +233,16 @@ fn validate(c: &Connect, req: &CreateMachine) -> Result<(String, Shape), Fail> {
 /// Defines and starts a new domain as `req` asks; returns it.
 pub fn create(c: &Connect, req: &CreateMachine, now: String) -> Result<Domain, Fail> {
     let (name, shape) = validate(c, req)?;
-    let pool = c
-        .lookup_storage_pool_by_name(req.location.trim())
-        .map_err(|_| Error::invalid("location", format!("this host has no storage pool '{}': refresh the locations", req.location)))?;
+    let pool = c.lookup_storage_pool_by_name(req.location.trim()).map_err(|_| {
+        Error::invalid("location", format!("this host has no storage pool '{}': refresh the locations", req.location))
+    })?;
     let network = match req.options.get("network") {
         Some(n) => Some(n.clone()),
-        None => c.lookup_network_by_name("default").ok().filter(|n| n.is_active().unwrap_or(false)).map(|_| "default".to_string()),
+        None => c
+            .lookup_network_by_name("default")
+            .ok()
+            .filter(|n| n.is_active().unwrap_or(false))
+            .map(|_| "default".to_string()),
     };
     let mut made = Made::default();
     let result = build(c, req, &name, shape, &pool, network.as_deref(), &mut made);
@@ -221,7 +267,13 @@ pub fn create(c: &Connect, req: &CreateMachine, now: String) -> Result<Domain, F
         disks: made.volumes.iter().filter_map(|v| v.path().ok()).collect(),
         tags: req.tags.clone(),
     };
-    if let Err(e) = dom.set_metadata(sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(&meta.to_xml()), Some(PREFIX), Some(NS), sys::VIR_DOMAIN_AFFECT_CONFIG) {
+    if let Err(e) = dom.set_metadata(
+        sys::VIR_DOMAIN_METADATA_ELEMENT as i32,
+        Some(&meta.to_xml()),
+        Some(PREFIX),
+        Some(NS),
+        sys::VIR_DOMAIN_AFFECT_CONFIG,
+    ) {
         let _ = dom.undefine();
         made.undo();
         return Err(e.into());
@@ -237,28 +289,53 @@ pub fn create(c: &Connect, req: &CreateMachine, now: String) -> Result<Domain, F
 }
 
 /// Copies the disks and returns the new domain's XML.
-fn build(c: &Connect, req: &CreateMachine, name: &str, shape: Shape, pool: &StoragePool, network: Option<&str>, made: &mut Made) -> Result<String, Fail> {
+fn build(
+    c: &Connect,
+    req: &CreateMachine,
+    name: &str,
+    shape: Shape,
+    pool: &StoragePool,
+    network: Option<&str>,
+    made: &mut Made,
+) -> Result<String, Fail> {
     let (kind, arch) = xmlgen::guest_kind(&c.capabilities()?)?;
     let image = req.image.trim();
     if let Some(rest) = image.strip_prefix("vol:") {
-        let (src_pool, vol) = rest.split_once('/').ok_or_else(|| Error::invalid("image", format!("'{image}' is not an image id; refresh the images")))?;
-        let src = c
-            .lookup_storage_pool_by_name(src_pool)
-            .and_then(|p| p.lookup_storage_vol_by_name(vol))
-            .map_err(|_| Error::invalid("image", format!("the volume '{vol}' is not in pool '{src_pool}' any more: refresh the images")))?;
+        let (src_pool, vol) = rest
+            .split_once('/')
+            .ok_or_else(|| Error::invalid("image", format!("'{image}' is not an image id; refresh the images")))?;
+        let src =
+            c.lookup_storage_pool_by_name(src_pool).and_then(|p| p.lookup_storage_vol_by_name(vol)).map_err(|_| {
+                Error::invalid(
+                    "image",
+                    format!("the volume '{vol}' is not in pool '{src_pool}' any more: refresh the images"),
+                )
+            })?;
         let (copy, format) = copy_volume(pool, &src, name, "vda")?;
         let path = copy.path()?;
-        let block = copy.info().map(|i| i.kind == sys::VIR_STORAGE_VOL_BLOCK as u32).unwrap_or(false);
+        let block = copy.info().map(|i| i.kind == sys::VIR_STORAGE_VOL_BLOCK).unwrap_or(false);
         made.volumes.push(copy);
-        return Ok(xmlgen::new_domain(&kind, &arch, name, shape, &BootDisk { path: &path, block, format: format.as_deref() }, network));
+        return Ok(xmlgen::new_domain(
+            &kind,
+            &arch,
+            name,
+            shape,
+            &BootDisk { path: &path, block, format: format.as_deref() },
+            network,
+        ));
     }
     let Some(uuid) = image.strip_prefix("domain:") else {
         return Err(Error::invalid("image", format!("'{image}' is not an image id; refresh the images")).into());
     };
-    let tmpl = c.lookup_domain_by_uuid_string(uuid).map_err(|_| Error::invalid("image", "the template domain is gone: refresh the images"))?;
+    let tmpl = c
+        .lookup_domain_by_uuid_string(uuid)
+        .map_err(|_| Error::invalid("image", "the template domain is gone: refresh the images"))?;
     let tname = tmpl.name()?;
     if tmpl.is_active()? {
-        return Err(Error::Conflict(format!("the template '{tname}' is running: shut it down first so its disks can be copied consistently")).into());
+        return Err(Error::Conflict(format!(
+            "the template '{tname}' is running: shut it down first so its disks can be copied consistently"
+        ))
+        .into());
     }
     let txml = tmpl.xml_desc(sys::VIR_DOMAIN_XML_INACTIVE)?;
     let facts = domain::parse(&txml)?;

@@ -118,8 +118,12 @@ fn kib(n: roxmltree::Node) -> Option<u64> {
 }
 
 pub fn parse(xml: &str) -> Result<Facts> {
-    let doc = roxmltree::Document::parse(xml)
-        .map_err(|e| Error::Provider { provider: "libvirt".into(), status: 0, code: Some("invalid_xml".into()), message: format!("unreadable domain XML: {e}") })?;
+    let doc = roxmltree::Document::parse(xml).map_err(|e| Error::Provider {
+        provider: "libvirt".into(),
+        status: 0,
+        code: Some("invalid_xml".into()),
+        message: format!("unreadable domain XML: {e}"),
+    })?;
     let root = doc.root_element();
     let child = |name: &str| root.children().find(|c| c.has_tag_name(name));
     let mut f = Facts {
@@ -135,15 +139,27 @@ pub fn parse(xml: &str) -> Result<Facts> {
                     let source = d.children().find(|c| c.has_tag_name("source"));
                     f.disks.push(Disk {
                         device: d.attribute("device").unwrap_or("disk").to_string(),
-                        source: source.and_then(|s| s.attribute("file").or(s.attribute("dev")).or(s.attribute("volume"))).map(str::to_string),
+                        source: source
+                            .and_then(|s| s.attribute("file").or(s.attribute("dev")).or(s.attribute("volume")))
+                            .map(str::to_string),
                         pool: source.and_then(|s| s.attribute("pool")).map(str::to_string),
-                        target: d.children().find(|c| c.has_tag_name("target")).and_then(|t| t.attribute("dev")).unwrap_or_default().to_string(),
+                        target: d
+                            .children()
+                            .find(|c| c.has_tag_name("target"))
+                            .and_then(|t| t.attribute("dev"))
+                            .unwrap_or_default()
+                            .to_string(),
                         readonly: d.children().any(|c| c.has_tag_name("readonly")),
                         shareable: d.children().any(|c| c.has_tag_name("shareable")),
                     });
                 }
                 "interface" => {
-                    f.macs.extend(d.children().find(|c| c.has_tag_name("mac")).and_then(|m| m.attribute("address")).map(str::to_string));
+                    f.macs.extend(
+                        d.children()
+                            .find(|c| c.has_tag_name("mac"))
+                            .and_then(|m| m.attribute("address"))
+                            .map(str::to_string),
+                    );
                 }
                 _ => {}
             }
@@ -238,7 +254,8 @@ mod tests {
         // libvirt stores the element in its namespace; emulate that to read it back.
         let wrapped = format!(
             "<domain><metadata>{}</metadata></domain>",
-            xml.replacen("<machine", &format!("<{PREFIX}:machine xmlns:{PREFIX}=\"{NS}\""), 1).replace("</machine>", &format!("</{PREFIX}:machine>"))
+            xml.replacen("<machine", &format!("<{PREFIX}:machine xmlns:{PREFIX}=\"{NS}\""), 1)
+                .replace("</machine>", &format!("</{PREFIX}:machine>"))
         );
         assert_eq!(parse(&wrapped).unwrap().meta, meta);
     }

@@ -28,7 +28,10 @@ impl From<Error> for Fail {
 /// The connection itself failed (the next call should reconnect).
 pub fn is_transport(e: &virt::error::Error) -> bool {
     e.code().is_known_and(|c| {
-        matches!(c, N::NoConnect | N::InvalidConn | N::SystemError | N::Rpc | N::Ssh | N::Libssh | N::NoServer | N::NoClient)
+        matches!(
+            c,
+            N::NoConnect | N::InvalidConn | N::SystemError | N::Rpc | N::Ssh | N::Libssh | N::NoServer | N::NoClient
+        )
     })
 }
 
@@ -59,7 +62,12 @@ pub fn map(e: &virt::error::Error, uri: &str) -> Error {
         ));
     }
     let Some(code) = e.code().known() else {
-        return Error::Provider { provider: "libvirt".into(), status: 0, code: Some(code_name(e)), message: format!("{at}: {msg}") };
+        return Error::Provider {
+            provider: "libvirt".into(),
+            status: 0,
+            code: Some(code_name(e)),
+            message: format!("{at}: {msg}"),
+        };
     };
     match code {
         N::NoDomain | N::NoStoragePool | N::NoStorageVolume | N::NoNetwork | N::NoDomainSnapshot => {
@@ -81,7 +89,15 @@ pub fn map(e: &virt::error::Error, uri: &str) -> Error {
         N::InvalidArg | N::XmlError | N::XmlDetail | N::XmlInvalidSchema | N::InvalidMac => {
             Error::InvalidInput { field: None, message: format!("{at} refused the request: {msg}.") }
         }
-        N::NoConnect | N::InvalidConn | N::SystemError | N::Rpc | N::Ssh | N::Libssh | N::NoServer | N::NoClient | N::UnknownHost => {
+        N::NoConnect
+        | N::InvalidConn
+        | N::SystemError
+        | N::Rpc
+        | N::Ssh
+        | N::Libssh
+        | N::NoServer
+        | N::NoClient
+        | N::UnknownHost => {
             let hint = if uri.contains("+ssh") || uri.contains("+libssh") {
                 "Check that the host is reachable over SSH, that libvirtd runs there, and the URI (e.g. qemu+ssh://user@host/system)."
             } else {
@@ -92,7 +108,12 @@ pub fn map(e: &virt::error::Error, uri: &str) -> Error {
         N::OperationTimeout | N::AgentUnresponsive => {
             Error::Unavailable(format!("{at} timed out: {msg}. Try again in a moment."))
         }
-        _ => Error::Provider { provider: "libvirt".into(), status: 0, code: Some(code_name(e)), message: format!("{at}: {msg}") },
+        _ => Error::Provider {
+            provider: "libvirt".into(),
+            status: 0,
+            code: Some(code_name(e)),
+            message: format!("{at}: {msg}"),
+        },
     }
 }
 
@@ -102,8 +123,13 @@ pub fn redact_keyfile(msg: &str) -> String {
     let mut rest = msg;
     while let Some(i) = rest.find("skydeck-libvirt-") {
         // Back up to the start of the path, forward to its end.
-        let start = rest[..i].rfind(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=').map(|p| p + 1).unwrap_or(0);
-        let end = i + rest[i..].find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == ':' || c == '&').unwrap_or(rest.len() - i);
+        let start = rest[..i]
+            .rfind(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == '=')
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let end = i + rest[i..]
+            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"' || c == ':' || c == '&')
+            .unwrap_or(rest.len() - i);
         out.push_str(&rest[..start]);
         out.push_str("<key file>");
         rest = &rest[end..];
@@ -120,7 +146,10 @@ mod tests {
             super::redact_keyfile("Warning: Identity file /tmp/skydeck-libvirt-Ab12 not accessible: x"),
             "Warning: Identity file <key file> not accessible: x"
         );
-        assert_eq!(super::redact_keyfile("keyfile=/tmp/skydeck-libvirt-x&no_verify=1"), "keyfile=<key file>&no_verify=1");
+        assert_eq!(
+            super::redact_keyfile("keyfile=/tmp/skydeck-libvirt-x&no_verify=1"),
+            "keyfile=<key file>&no_verify=1"
+        );
         assert_eq!(super::redact_keyfile("nothing here"), "nothing here");
     }
 }

@@ -122,12 +122,17 @@ fn detect() -> Vec<DetectedHost> {
     if system.iter().any(|p| is_socket(std::path::Path::new(p))) {
         found.push(("KVM on this computer", "qemu:///system"));
     }
-    if runtime.is_some_and(|r| ["libvirt/virtqemud-sock", "libvirt/libvirt-sock"].iter().any(|p| is_socket(&r.join(p)))) {
+    if runtime.is_some_and(|r| ["libvirt/virtqemud-sock", "libvirt/libvirt-sock"].iter().any(|p| is_socket(&r.join(p))))
+    {
         found.push(("KVM on this computer (your user)", "qemu:///session"));
     }
     found
         .into_iter()
-        .map(|(title, uri)| DetectedHost { provider: SPEC.id.into(), title: title.into(), fields: BTreeMap::from([("uri".to_string(), uri.to_string())]) })
+        .map(|(title, uri)| DetectedHost {
+            provider: SPEC.id.into(),
+            title: title.into(),
+            fields: BTreeMap::from([("uri".to_string(), uri.to_string())]),
+        })
         .collect()
 }
 
@@ -140,7 +145,10 @@ impl Libvirt {
     pub fn open(c: Connection) -> Result<Self> {
         let uri = c.required_field("uri")?.to_string();
         let parsed = url::Url::parse(&uri).map_err(|e| {
-            Error::invalid("uri", format!("'{uri}' is not a libvirt URI ({e}); use e.g. qemu:///system or qemu+ssh://user@host/system"))
+            Error::invalid(
+                "uri",
+                format!("'{uri}' is not a libvirt URI ({e}); use e.g. qemu:///system or qemu+ssh://user@host/system"),
+            )
         })?;
         let key = c.secrets.get("ssh_private_key").map(|k| k.expose().trim().to_string()).filter(|k| !k.is_empty());
         let key = match key {
@@ -200,8 +208,15 @@ fn machine_of(d: &Domain, host: &str) -> Result<Machine, Fail> {
 
 fn is_private(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64,
-        IpAddr::V6(v6) => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V4(v4) => {
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00 || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -263,7 +278,10 @@ fn remove(c: &Connect, d: &Domain) -> Result<(), Fail> {
 fn check_tags(tags: &Tags) -> Result<()> {
     let bad = |s: &str| s.chars().any(|c| c.is_control() && c != '\t');
     if let Some((k, _)) = tags.iter().find(|(k, v)| k.trim().is_empty() || bad(k) || bad(v)) {
-        return Err(Error::invalid("tags", format!("the tag '{}' needs a key without control characters", k.escape_debug())));
+        return Err(Error::invalid(
+            "tags",
+            format!("the tag '{}' needs a key without control characters", k.escape_debug()),
+        ));
     }
     Ok(())
 }
@@ -311,7 +329,9 @@ impl Provider for Libvirt {
                 let active = d.is_active()?;
                 let name = || d.name().unwrap_or_default();
                 match action {
-                    Action::Start if active => return Err(Error::Conflict(format!("'{}' is already running", name())).into()),
+                    Action::Start if active => {
+                        return Err(Error::Conflict(format!("'{}' is already running", name())).into())
+                    }
                     Action::Stop | Action::Reboot | Action::Suspend | Action::ForceOff if !active => {
                         return Err(Error::Conflict(format!("'{}' is not running: start it first", name())).into())
                     }
@@ -327,7 +347,10 @@ impl Provider for Libvirt {
                     Action::ForceOff => d.destroy()?,
                     Action::Destroy => remove(c, &d)?,
                     Action::Rename | Action::Tag => {
-                        return Err(Error::NotSupported(format!("'{action}' is not a power action; use rename or set tags")).into())
+                        return Err(Error::NotSupported(format!(
+                            "'{action}' is not a power action; use rename or set tags"
+                        ))
+                        .into())
                     }
                 }
                 Ok(())
@@ -355,7 +378,10 @@ impl Provider for Libvirt {
                     return Ok(());
                 }
                 if c.lookup_domain_by_name(&name).is_ok() {
-                    return Err(Error::Conflict(format!("a domain named '{name}' already exists on this host: pick another name")).into());
+                    return Err(Error::Conflict(format!(
+                        "a domain named '{name}' already exists on this host: pick another name"
+                    ))
+                    .into());
                 }
                 Ok(d.rename(&name, 0)?)
             })
@@ -377,7 +403,13 @@ impl Provider for Libvirt {
                 // Keep the rest of Skydeck's element (created, image, disks); only tags change.
                 let mut meta = domain::parse(&d.xml_desc(if live { 0 } else { sys::VIR_DOMAIN_XML_INACTIVE })?)?.meta;
                 meta.tags = tags;
-                Ok(d.set_metadata(sys::VIR_DOMAIN_METADATA_ELEMENT as i32, Some(&meta.to_xml()), Some(PREFIX), Some(NS), flags)?)
+                Ok(d.set_metadata(
+                    sys::VIR_DOMAIN_METADATA_ELEMENT as i32,
+                    Some(&meta.to_xml()),
+                    Some(PREFIX),
+                    Some(NS),
+                    flags,
+                )?)
             })
             .await
     }

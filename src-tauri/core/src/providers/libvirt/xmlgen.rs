@@ -18,8 +18,14 @@ pub struct Shape {
 /// Which hypervisor and guest architecture to define domains for (from the host's
 /// capabilities XML): the host's own arch if it has an hvm guest for it, kvm over qemu.
 pub fn guest_kind(caps: &str) -> Result<(String, String)> {
-    let doc = roxmltree::Document::parse(caps).map_err(|e| Error::Unavailable(format!("unreadable host capabilities: {e}")))?;
-    let host_arch = doc.descendants().find(|n| n.has_tag_name("host")).and_then(|h| h.descendants().find(|n| n.has_tag_name("arch"))).and_then(|a| a.text()).unwrap_or_default();
+    let doc = roxmltree::Document::parse(caps)
+        .map_err(|e| Error::Unavailable(format!("unreadable host capabilities: {e}")))?;
+    let host_arch = doc
+        .descendants()
+        .find(|n| n.has_tag_name("host"))
+        .and_then(|h| h.descendants().find(|n| n.has_tag_name("arch")))
+        .and_then(|a| a.text())
+        .unwrap_or_default();
     let mut best: Option<(u8, String, String)> = None;
     for guest in doc.descendants().filter(|n| n.has_tag_name("guest")) {
         let hvm = guest.children().find(|c| c.has_tag_name("os_type")).and_then(|o| o.text()) == Some("hvm");
@@ -33,13 +39,17 @@ pub fn guest_kind(caps: &str) -> Result<(String, String)> {
             }
         }
     }
-    best.map(|(_, k, a)| (k, a)).ok_or_else(|| Error::NotSupported("this libvirt host offers no guest type to create machines with".into()))
+    best.map(|(_, k, a)| (k, a))
+        .ok_or_else(|| Error::NotSupported("this libvirt host offers no guest type to create machines with".into()))
 }
 
 /// A new volume copied from another (`virStorageVolCreateXMLFrom`).
 pub fn volume_copy(name: &str, capacity_bytes: u64, format: Option<&str>) -> String {
     let format = format.map(|f| format!("<target><format type=\"{}\"/></target>", escape(f))).unwrap_or_default();
-    format!("<volume><name>{}</name><capacity unit=\"bytes\">{capacity_bytes}</capacity>{format}</volume>", escape(name))
+    format!(
+        "<volume><name>{}</name><capacity unit=\"bytes\">{capacity_bytes}</capacity>{format}</volume>",
+        escape(name)
+    )
 }
 
 /// The disk a new domain boots from.
@@ -54,7 +64,12 @@ pub fn new_domain(kind: &str, arch: &str, name: &str, shape: Shape, disk: &BootD
     let (disk_type, src_attr) = if disk.block { ("block", "dev") } else { ("file", "file") };
     let driver = disk.format.map(|f| format!("<driver name=\"qemu\" type=\"{}\"/>", escape(f))).unwrap_or_default();
     let iface = network
-        .map(|n| format!("<interface type=\"network\"><source network=\"{}\"/><model type=\"virtio\"/></interface>", escape(n)))
+        .map(|n| {
+            format!(
+                "<interface type=\"network\"><source network=\"{}\"/><model type=\"virtio\"/></interface>",
+                escape(n)
+            )
+        })
         .unwrap_or_default();
     // Host CPU passthrough only makes sense with hardware virtualization.
     let cpu = if kind == "kvm" { "<cpu mode=\"host-passthrough\"/>" } else { "" };
@@ -112,7 +127,10 @@ pub fn clone_domain(template: &str, name: &str, shape: Shape, disks: &HashMap<St
                     continue;
                 }
                 let parent: Vec<&str> = path.iter().map(String::as_str).collect();
-                let drop_it = matches!((parent.as_slice(), local.as_str()), (["domain"], "uuid") | (["domain", "devices", "interface"], "mac"));
+                let drop_it = matches!(
+                    (parent.as_slice(), local.as_str()),
+                    (["domain"], "uuid") | (["domain", "devices", "interface"], "mac")
+                );
                 if drop_it {
                     dropping = usize::from(!empty);
                     continue;
@@ -242,7 +260,11 @@ mod tests {
         let sources: Vec<_> = f.disks.iter().map(|d| (d.source.clone().unwrap(), d.pool.clone())).collect();
         assert_eq!(
             sources,
-            [("/pool/web-vda.qcow2".to_string(), None), ("web-vdb.img".to_string(), Some("default".to_string())), ("/iso/x.iso".to_string(), None)]
+            [
+                ("/pool/web-vda.qcow2".to_string(), None),
+                ("web-vdb.img".to_string(), Some("default".to_string())),
+                ("/iso/x.iso".to_string(), None)
+            ]
         );
         assert!(f.macs.is_empty(), "libvirt makes new MACs");
         assert!(xml.contains("<source network='default'/>") || xml.contains("<source network=\"default\"/>"));
@@ -255,9 +277,19 @@ mod tests {
           <guest><os_type>hvm</os_type><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest>
         </capabilities>"#;
         assert_eq!(guest_kind(caps).unwrap(), ("kvm".to_string(), "x86_64".to_string()));
-        let new = new_domain("kvm", "x86_64", "a<b", Shape { vcpus: 2, memory_mib: 1024 }, &BootDisk { path: "/p/a.qcow2", block: false, format: Some("qcow2") }, Some("default"));
+        let new = new_domain(
+            "kvm",
+            "x86_64",
+            "a<b",
+            Shape { vcpus: 2, memory_mib: 1024 },
+            &BootDisk { path: "/p/a.qcow2", block: false, format: Some("qcow2") },
+            Some("default"),
+        );
         let f = crate::providers::libvirt::domain::parse(&new).unwrap();
-        assert_eq!((f.vcpus, f.memory_kib, f.disks[0].source.as_deref()), (Some(2), Some(1024 * 1024), Some("/p/a.qcow2")));
+        assert_eq!(
+            (f.vcpus, f.memory_kib, f.disks[0].source.as_deref()),
+            (Some(2), Some(1024 * 1024), Some("/p/a.qcow2"))
+        );
         assert!(new.contains("<name>a&lt;b</name>"));
     }
 }
