@@ -139,9 +139,18 @@ async fn skydeck_creates_a_droplet_with_a_generated_key() {
 
     let log = deck.activity(10, None).unwrap();
     assert_eq!(log.len(), 2, "{log:#?}");
-    assert_eq!((log[0].action.as_str(), log[0].machine_id.as_deref(), log[0].error.as_ref()), ("create", Some("3164444"), None));
-    assert_eq!(log[0].detail.as_deref(), Some(format!("location nyc3, size s-1vcpu-1gb, image ubuntu-20-04-x64, key {}", key.id).as_str()));
-    assert_eq!((log[1].error.as_ref().map(|e| e.code.as_str()), log[1].machine_id.as_ref()), (Some("invalid_input"), None));
+    assert_eq!(
+        (log[0].action.as_str(), log[0].machine_id.as_deref(), log[0].error.as_ref()),
+        ("create", Some("3164444"), None)
+    );
+    assert_eq!(
+        log[0].detail.as_deref(),
+        Some(format!("location nyc3, size s-1vcpu-1gb, image ubuntu-20-04-x64, key {}", key.id).as_str())
+    );
+    assert_eq!(
+        (log[1].error.as_ref().map(|e| e.code.as_str()), log[1].machine_id.as_ref()),
+        (Some("invalid_input"), None)
+    );
     rec.assert_clean();
 }
 

@@ -3,6 +3,7 @@
 //! real keychain, and through the core for the catalog cache, input errors, waiting and the
 //! activity log. boto3 (an independent client) is the reference for what exists.
 
+use serde_json::Value;
 use skydeck_core::catalog::CatalogKind;
 use skydeck_core::http::HttpClient;
 use skydeck_core::model::{Action, CreateMachine, MachineState, Tags};
@@ -12,7 +13,6 @@ use skydeck_core::secrets::{MemorySecrets, Sensitive};
 use skydeck_core::{CreateRequest, NewCloud, Skydeck};
 use skydeck_tests::moto::Moto;
 use skydeck_tests::suite::Lifecycle;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -93,7 +93,9 @@ fn the_cli_creates_a_machine_with_a_generated_key_and_a_retry_makes_no_second() 
     assert!(sizes["items"].as_array().unwrap().iter().any(|s| s["id"] == "t2.micro"));
     let images = cli.json(&["catalog", "images", "--cloud", "aws", "--location", &zone, "--arch", "x86_64", "--json"]);
     let list = images["items"].as_array().unwrap();
-    assert!(list.iter().all(|i| i["arch"] == "x86_64" && i["locations"].as_array().unwrap().iter().any(|l| l == zone.as_str())));
+    assert!(list
+        .iter()
+        .all(|i| i["arch"] == "x86_64" && i["locations"].as_array().unwrap().iter().any(|l| l == zone.as_str())));
     let ubuntu = list.iter().find(|i| i["distribution"] == "Ubuntu").expect("a Canonical image").clone();
     let ami = ubuntu["id"].as_str().unwrap().to_string();
 
@@ -102,8 +104,24 @@ fn the_cli_creates_a_machine_with_a_generated_key_and_a_retry_makes_no_second() 
     std::fs::write(&user_data, "#cloud-config\nruncmd:\n  - echo hello > /tmp/hi\n").unwrap();
     let create = |name: &str, token: Option<&str>, wait: bool| {
         let mut args = vec![
-            "create", "--cloud", "aws", "--location", &zone, "--size", "t2.micro", "--image", &ami, "--name", name, "--tag",
-            "env=test", "--tag", "team=infra", "--user-data", user_data.to_str().unwrap(), "--json",
+            "create",
+            "--cloud",
+            "aws",
+            "--location",
+            &zone,
+            "--size",
+            "t2.micro",
+            "--image",
+            &ami,
+            "--name",
+            name,
+            "--tag",
+            "env=test",
+            "--tag",
+            "team=infra",
+            "--user-data",
+            user_data.to_str().unwrap(),
+            "--json",
         ]
         .into_iter()
         .map(str::to_string)
@@ -158,11 +176,49 @@ fn the_cli_creates_a_machine_with_a_generated_key_and_a_retry_makes_no_second() 
     assert_eq!(moto.key_pairs(REGION).len(), 1, "the key pair is reused, not imported again");
 
     // Input errors: one line, the code first; nothing is created.
-    let e = cli.err(&["create", "--cloud", "aws", "--location", &zone, "--size", "t9.nope", "--image", &ami, "--name", "x1"]);
+    let e = cli.err(&[
+        "create",
+        "--cloud",
+        "aws",
+        "--location",
+        &zone,
+        "--size",
+        "t9.nope",
+        "--image",
+        &ami,
+        "--name",
+        "x1",
+    ]);
     assert!(e.starts_with("invalid_input: ") && e.contains("t9.nope"), "{e}");
-    let e = cli.err(&["create", "--cloud", "aws", "--location", &zone, "--size", "t2.micro", "--image", &ami, "--name", "bad_name"]);
+    let e = cli.err(&[
+        "create",
+        "--cloud",
+        "aws",
+        "--location",
+        &zone,
+        "--size",
+        "t2.micro",
+        "--image",
+        &ami,
+        "--name",
+        "bad_name",
+    ]);
     assert!(e.starts_with("invalid_input: ") && e.contains("bad_name"), "{e}");
-    let e = cli.err(&["create", "--cloud", "aws", "--location", &zone, "--size", "t2.micro", "--image", &ami, "--name", "x2", "--key", "nope"]);
+    let e = cli.err(&[
+        "create",
+        "--cloud",
+        "aws",
+        "--location",
+        &zone,
+        "--size",
+        "t2.micro",
+        "--image",
+        &ami,
+        "--name",
+        "x2",
+        "--key",
+        "nope",
+    ]);
     assert!(e.starts_with("invalid_input: no SSH key"), "{e}");
     assert_eq!(moto.instances(REGION).len(), 2);
 
@@ -226,19 +282,29 @@ async fn catalog_cache_input_errors_waiting_and_activity() {
     }
 
     // Only images of the well-known owners, each the newest of its family, in the region's zones.
-    let zones: Vec<String> = deck.catalog("aws", CatalogKind::Locations, false).await.unwrap().locations().iter().map(|l| l.id.clone()).collect();
+    let zones: Vec<String> = deck
+        .catalog("aws", CatalogKind::Locations, false)
+        .await
+        .unwrap()
+        .locations()
+        .iter()
+        .map(|l| l.id.clone())
+        .collect();
     let images = first.images();
     let owners: Vec<&str> = IMAGE_SOURCES.iter().map(|s| s.owner).collect();
     let boto = moto.images(REGION, &owners);
     for i in images {
-        let b = boto.iter().find(|b| b.id == i.id).unwrap_or_else(|| panic!("{} is not an image of a known owner", i.id));
+        let b =
+            boto.iter().find(|b| b.id == i.id).unwrap_or_else(|| panic!("{} is not an image of a known owner", i.id));
         let source = ec2::images::source_of(&b.owner, &b.name).expect("a known source");
         assert_eq!(i.distribution.as_deref(), Some(source.distribution));
         assert_eq!(i.locations, zones);
     }
-    let al2: Vec<_> = images.iter().filter(|i| i.name.starts_with("amzn2-ami-hvm-") && i.arch.as_deref() == Some("x86_64")).collect();
+    let al2: Vec<_> =
+        images.iter().filter(|i| i.name.starts_with("amzn2-ami-hvm-") && i.arch.as_deref() == Some("x86_64")).collect();
     assert_eq!(al2.len(), 1, "one current Amazon Linux 2 x86_64 image: {al2:?}");
-    let family: Vec<_> = boto.iter().filter(|b| b.name.starts_with("amzn2-ami-hvm-") && b.arch.as_deref() == Some("x86_64")).collect();
+    let family: Vec<_> =
+        boto.iter().filter(|b| b.name.starts_with("amzn2-ami-hvm-") && b.arch.as_deref() == Some("x86_64")).collect();
     assert!(family.len() > 1, "moto offers several builds of the family: {family:?}");
     let newest = family.iter().max_by_key(|b| (b.creation_date.clone(), b.name.clone())).unwrap();
     assert_eq!(al2[0].id, newest.id);
@@ -257,8 +323,17 @@ async fn catalog_cache_input_errors_waiting_and_activity() {
         ("image", request(&zone, "ami-00000000", None, "w")),
         ("key", request(&zone, &ami, Some("missing"), "w")),
         ("tags", CreateRequest { tags: tags(&[("Name", "x")]), ..request(&zone, &ami, None, "w") }),
-        ("user_data", CreateRequest { user_data: Some("x".repeat(ec2::MAX_USER_DATA + 1)), ..request(&zone, &ami, None, "w") }),
-        ("options", CreateRequest { options: BTreeMap::from([("ports".into(), "80".into())]), ..request(&zone, &ami, None, "w") }),
+        (
+            "user_data",
+            CreateRequest { user_data: Some("x".repeat(ec2::MAX_USER_DATA + 1)), ..request(&zone, &ami, None, "w") },
+        ),
+        (
+            "options",
+            CreateRequest {
+                options: BTreeMap::from([("ports".into(), "80".into())]),
+                ..request(&zone, &ami, None, "w")
+            },
+        ),
         ("cloud", request(&zone, &ami, None, "w")),
     ];
     for (field, req) in bad {
@@ -279,7 +354,10 @@ async fn catalog_cache_input_errors_waiting_and_activity() {
         .unwrap();
     assert_eq!(running.state, MachineState::Running);
     assert_eq!(seen.lock().unwrap().last(), Some(&MachineState::Running));
-    assert_eq!(running.extra.get("key_name"), Some(&ec2::key_pair_name(&deck.find_key("ci").unwrap().to_public()).unwrap()));
+    assert_eq!(
+        running.extra.get("key_name"),
+        Some(&ec2::key_pair_name(&deck.find_key("ci").unwrap().to_public()).unwrap())
+    );
 
     // Actions through Skydeck are logged too; a terminated machine never "runs".
     deck.rename(&m.id, "ci-renamed").await.unwrap();
@@ -292,10 +370,15 @@ async fn catalog_cache_input_errors_waiting_and_activity() {
     assert!(e.to_string().contains("did not reach running"), "{e}");
 
     let log = deck.activity(20, Some("aws")).unwrap();
-    let actions: Vec<_> = log.iter().map(|e| (e.action.as_str(), e.result == skydeck_core::activity::ActivityResult::Ok)).collect();
+    let actions: Vec<_> =
+        log.iter().map(|e| (e.action.as_str(), e.result == skydeck_core::activity::ActivityResult::Ok)).collect();
     assert_eq!(&actions[..4], [("destroy", true), ("tag", true), ("rename", true), ("create", true)]);
     assert_eq!(log[2].detail.as_deref(), Some("to ci-renamed"));
-    assert_eq!(log.iter().filter(|e| e.action == "create" && e.error.is_some()).count(), 8, "each refused create is logged");
+    assert_eq!(
+        log.iter().filter(|e| e.action == "create" && e.error.is_some()).count(),
+        8,
+        "each refused create is logged"
+    );
     assert!(deck.activity(20, Some("another")).unwrap().is_empty());
 }
 
@@ -309,7 +392,9 @@ async fn lifecycle_suite_with_create() {
         ("endpoint".to_string(), moto.endpoint()),
     ]);
     let secrets = BTreeMap::from([("secret_access_key".to_string(), Sensitive::new(moto.secret_access_key.clone()))]);
-    let driver = (ec2::SPEC.connect)(Connection { cloud_id: "c".into(), fields, secrets, http: HttpClient::new().unwrap() }).unwrap();
+    let driver =
+        (ec2::SPEC.connect)(Connection { cloud_id: "c".into(), fields, secrets, http: HttpClient::new().unwrap() })
+            .unwrap();
     let images = driver.list_images().await.unwrap();
     let image = images.iter().find(|i| i.arch.as_deref() == Some("x86_64")).unwrap();
     let key = skydeck_core::keys::generate("suite").unwrap();
@@ -319,7 +404,11 @@ async fn lifecycle_suite_with_create() {
         location: REGION.into(),
         size: "t2.micro".into(),
         image: image.id.clone(),
-        key: Some(skydeck_core::model::SshPublicKey { name: "suite".into(), openssh: key.public_key.clone(), fingerprint: key.fingerprint }),
+        key: Some(skydeck_core::model::SshPublicKey {
+            name: "suite".into(),
+            openssh: key.public_key.clone(),
+            fingerprint: key.fingerprint,
+        }),
         tags: tags(&[("env", "suite")]),
         user_data: None,
         options: BTreeMap::new(),

@@ -437,6 +437,10 @@ fn ten_thousand_machines_offline_stay_smooth() {
     );
     s.screenshot("ten-thousand-1024x700");
     let light = s.js("return getComputedStyle(document.body).backgroundColor", json!([]));
+    // A preference to find again after a restart (kept by tauri-plugin-store).
+    s.click("button.sort[data-sort=name]");
+    s.wait("name descending", "return document.querySelector('[aria-sort=descending] [data-sort=name]')", json!([]), WAIT);
+    std::thread::sleep(Duration::from_millis(800)); // the store saves 400 ms after a change
     drop(app);
 
     // The OS dark setting (GTK's here) switches the theme.
@@ -446,6 +450,8 @@ fn ten_thousand_machines_offline_stay_smooth() {
     let dark = s.js("return getComputedStyle(document.body).backgroundColor", json!([]));
     assert_ne!(light, dark, "the theme follows the OS setting");
     assert_eq!(s.js("return matchMedia('(prefers-color-scheme: dark)').matches", json!([])), json!(true));
+    s.wait("the saved sort order", "return document.querySelector('[aria-sort=descending] [data-sort=name]')", json!([]), WAIT);
+    assert_eq!(rows(s)[0]["name"], json!(sorted.last().unwrap()), "the last name comes first");
     s.screenshot("dark");
     drop(app);
     drop(cleanup);

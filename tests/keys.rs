@@ -81,12 +81,16 @@ async fn generated_keys_are_openssh_keys_with_ssh_keygens_fingerprint() {
     assert!(private.expose().starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
     let priv_file = write(dir.path(), "gen", private.expose());
     let derived = ssh_keygen(&["-y", "-f", priv_file.to_str().unwrap()]);
-    assert_eq!(derived.split_whitespace().take(2).collect::<Vec<_>>(), key.public_key.split_whitespace().take(2).collect::<Vec<_>>());
+    assert_eq!(
+        derived.split_whitespace().take(2).collect::<Vec<_>>(),
+        key.public_key.split_whitespace().take(2).collect::<Vec<_>>()
+    );
 
     // Exported with a passphrase: ssh-keygen needs exactly that passphrase.
     let enc = deck.export_private_key("laptop", Some(Sensitive::new("export-pass".into()))).await.unwrap();
     let enc_file = write(dir.path(), "enc", enc.expose());
-    let out = Command::new("ssh-keygen").args(["-y", "-P", "wrong", "-f", enc_file.to_str().unwrap()]).output().unwrap();
+    let out =
+        Command::new("ssh-keygen").args(["-y", "-P", "wrong", "-f", enc_file.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success(), "a wrong passphrase must not open the export");
     let derived = ssh_keygen(&["-y", "-P", "export-pass", "-f", enc_file.to_str().unwrap()]);
     assert!(derived.starts_with(key.public_key.split(' ').take(2).collect::<Vec<_>>().join(" ").as_str()));
@@ -102,7 +106,9 @@ async fn generated_keys_are_openssh_keys_with_ssh_keygens_fingerprint() {
 #[tokio::test]
 async fn imported_keys_keep_ssh_keygens_fingerprints() {
     let (dir, deck, secrets) = deck();
-    for (name, kind) in [("ed", &["-t", "ed25519"][..]), ("rsa", &["-t", "rsa", "-b", "2048"]), ("ec", &["-t", "ecdsa", "-b", "256"])] {
+    for (name, kind) in
+        [("ed", &["-t", "ed25519"][..]), ("rsa", &["-t", "rsa", "-b", "2048"]), ("ec", &["-t", "ecdsa", "-b", "256"])]
+    {
         let private = keygen(dir.path(), name, kind, "");
         let public = private.with_extension("pub");
         let want = fingerprint_of(&public, "sha256");

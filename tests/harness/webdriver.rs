@@ -62,26 +62,25 @@ pub fn assert_keychain_ready() {
     }
 }
 
-/// One launched app: its tauri-driver, its WebDriver session, its throwaway directories.
+/// One launched app: its tauri-driver and its WebDriver session.
 pub struct App {
     pub session: Session,
     pub data_dir: PathBuf,
     _driver: Peer,
-    _home: tempfile::TempDir,
 }
 
 impl App {
-    /// Starts tauri-driver and the app with `data_dir` as SKYDECK_DATA_DIR (and fresh XDG data
-    /// and config dirs for the UI preferences); screenshots go to `shots`.
+    /// Starts tauri-driver and the app with `data_dir` as SKYDECK_DATA_DIR and XDG dirs inside
+    /// it (so UI preferences persist across launches on the same `data_dir` and nowhere else);
+    /// screenshots go to `shots`.
     pub fn launch(data_dir: &Path, shots: &Path, extra_env: &[(&str, &str)]) -> App {
-        let home = tempfile::tempdir().unwrap();
         let (port, native) = (free_port(), free_port());
         let mut cmd = Command::new(tauri_driver().expect("tauri-driver"));
         cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("SKYDECK_DATA_DIR", data_dir)
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"));
+            .env("XDG_DATA_HOME", data_dir.join("xdg-data"))
+            .env("XDG_CONFIG_HOME", data_dir.join("xdg-config"))
+            .env("XDG_CACHE_HOME", data_dir.join("xdg-cache"));
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -90,7 +89,7 @@ impl App {
         let session = Session::start(&driver.url(), &app_binary(), shots).unwrap_or_else(|e| {
             panic!("cannot start the app through WebDriver ({e}); tauri-driver/app log:\n{}", driver.log_text())
         });
-        App { session, data_dir: data_dir.to_path_buf(), _driver: driver, _home: home }
+        App { session, data_dir: data_dir.to_path_buf(), _driver: driver }
     }
 }
 

@@ -83,7 +83,12 @@ fn user_data(file: &PathBuf) -> Result<String, Error> {
     } else {
         std::fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text)).map(|_| ())
     };
-    res.map_err(|e| Error::invalid("user_data", format!("cannot read {} ({e}); user data must be a UTF-8 text file", file.display())))?;
+    res.map_err(|e| {
+        Error::invalid(
+            "user_data",
+            format!("cannot read {} ({e}); user data must be a UTF-8 text file", file.display()),
+        )
+    })?;
     Ok(text)
 }
 
@@ -148,7 +153,14 @@ pub async fn catalog(deck: &Skydeck, a: CatalogArgs) -> Result<(), Error> {
         CatalogKind::Locations => cat
             .locations()
             .iter()
-            .map(|l| vec![l.id.clone(), l.name.clone(), opt(l.country.clone()), if l.available { "yes".into() } else { "no".into() }])
+            .map(|l| {
+                vec![
+                    l.id.clone(),
+                    l.name.clone(),
+                    opt(l.country.clone()),
+                    if l.available { "yes".into() } else { "no".into() },
+                ]
+            })
             .collect(),
         CatalogKind::Sizes => cat
             .sizes()
@@ -167,7 +179,15 @@ pub async fn catalog(deck: &Skydeck, a: CatalogArgs) -> Result<(), Error> {
         CatalogKind::Images => cat
             .images()
             .iter()
-            .map(|i| vec![i.id.clone(), opt(i.distribution.clone()), opt(i.version.clone()), opt(i.arch.clone()), i.name.clone()])
+            .map(|i| {
+                vec![
+                    i.id.clone(),
+                    opt(i.distribution.clone()),
+                    opt(i.version.clone()),
+                    opt(i.arch.clone()),
+                    i.name.clone(),
+                ]
+            })
             .collect(),
     };
     let header: &[&str] = match kind {
@@ -176,7 +196,11 @@ pub async fn catalog(deck: &Skydeck, a: CatalogArgs) -> Result<(), Error> {
         CatalogKind::Images => &["ID", "DISTRIBUTION", "VERSION", "ARCH", "NAME"],
     };
     output::table(header, rows);
-    eprintln!("fetched {}{}", cat.fetched_at, if cat.stale { " (stale: the provider could not be reached)" } else { "" });
+    eprintln!(
+        "fetched {}{}",
+        cat.fetched_at,
+        if cat.stale { " (stale: the provider could not be reached)" } else { "" }
+    );
     Ok(())
 }
 
@@ -202,7 +226,14 @@ pub fn activity(deck: &Skydeck, limit: usize, cloud: Option<&str>, json: bool) -
                 Some(err) => format!("error {}: {}", err.code, err.message),
                 None => "ok".into(),
             };
-            vec![e.at.clone(), e.cloud_title.clone(), machine, e.action.clone(), e.detail.clone().unwrap_or_default(), result]
+            vec![
+                e.at.clone(),
+                e.cloud_title.clone(),
+                machine,
+                e.action.clone(),
+                e.detail.clone().unwrap_or_default(),
+                result,
+            ]
         })
         .collect();
     output::table(&["WHEN", "CLOUD", "MACHINE", "ACTION", "DETAIL", "RESULT"], rows);

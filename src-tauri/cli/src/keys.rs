@@ -44,8 +44,13 @@ pub enum KeysCmd {
         yes: bool,
     },
     /// Make a key the default for new machines.
-    Default { key: String },
-    Rename { key: String, name: String },
+    Default {
+        key: String,
+    },
+    Rename {
+        key: String,
+        name: String,
+    },
     /// Print the public key (--public), or write the private key to --out FILE (mode 0600) or
     /// stdout. --encrypt protects it with $SKYDECK_EXPORT_PASSPHRASE or a prompted passphrase.
     Export {
@@ -78,7 +83,8 @@ fn passphrase(env: &str, prompt: &str) -> Result<Option<Sensitive<String>>, Erro
     if !std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let p = rpassword::prompt_password(prompt).map_err(|e| Error::invalid("passphrase", format!("cannot read the passphrase ({e})")))?;
+    let p = rpassword::prompt_password(prompt)
+        .map_err(|e| Error::invalid("passphrase", format!("cannot read the passphrase ({e})")))?;
     Ok(Some(Sensitive::new(p)))
 }
 
@@ -149,7 +155,9 @@ pub async fn run(deck: &Skydeck, cmd: KeysCmd) -> Result<(), Error> {
             } else {
                 let pass = if encrypt {
                     let p = passphrase(EXPORT_PASS_ENV, "Passphrase for the exported key: ")?;
-                    Some(p.ok_or_else(|| Error::invalid("passphrase", format!("--encrypt needs a passphrase: set {EXPORT_PASS_ENV}")))?)
+                    Some(p.ok_or_else(|| {
+                        Error::invalid("passphrase", format!("--encrypt needs a passphrase: set {EXPORT_PASS_ENV}"))
+                    })?)
                 } else {
                     None
                 };

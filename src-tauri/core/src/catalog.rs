@@ -100,7 +100,9 @@ impl Catalog {
             CatalogItems::Sizes(v) => {
                 CatalogItems::Sizes(v.into_iter().filter(|s| location.is_none_or(|l| size_fits(s, l))).collect())
             }
-            CatalogItems::Images(v) => CatalogItems::Images(v.into_iter().filter(|i| image_fits(i, location, arch)).collect()),
+            CatalogItems::Images(v) => {
+                CatalogItems::Images(v.into_iter().filter(|i| image_fits(i, location, arch)).collect())
+            }
             other => other,
         };
         self
@@ -185,10 +187,8 @@ impl Skydeck {
         if !supported {
             return Err(Error::NotSupported(format!("{} does not list {}", spec.title, kind.as_str())));
         }
-        let cached = self
-            .store
-            .get_catalog(&cloud.id, kind.as_str())?
-            .and_then(|(json, at)| Some((decode(kind, &json)?, at)));
+        let cached =
+            self.store.get_catalog(&cloud.id, kind.as_str())?.and_then(|(json, at)| Some((decode(kind, &json)?, at)));
         let make = |items, fetched_at: String, from_cache, stale| Catalog {
             cloud_id: cloud.id.clone(),
             kind,
@@ -271,7 +271,8 @@ mod tests {
         let sizes = [size("a", &["nyc3"]), size("b", &["ams3"]), size("c", &[])];
         let ids: Vec<_> = sizes_in(&sizes, "nyc3").into_iter().map(|s| s.id).collect();
         assert_eq!(ids, ["a", "c"]);
-        let images = [image("u", &["nyc3"], Some("amd64")), image("v", &[], Some("arm64")), image("w", &["ams3"], None)];
+        let images =
+            [image("u", &["nyc3"], Some("amd64")), image("v", &[], Some("arm64")), image("w", &["ams3"], None)];
         let ids: Vec<_> = images_for(&images, Some("nyc3"), Some("x86_64")).into_iter().map(|i| i.id).collect();
         assert_eq!(ids, ["u"]);
         let ids: Vec<_> = images_for(&images, None, Some("aarch64")).into_iter().map(|i| i.id).collect();

@@ -49,7 +49,8 @@ pub struct CreateRequest {
 /// ending with a letter or digit, at most 63 characters.
 pub fn check_machine_name(name: &str) -> Result<String> {
     let name = name.trim();
-    let rule = "use letters, digits, '-' and '.', starting and ending with a letter or digit (it becomes the host name)";
+    let rule =
+        "use letters, digits, '-' and '.', starting and ending with a letter or digit (it becomes the host name)";
     if name.is_empty() {
         return Err(Error::invalid("name", format!("give the machine a name; {rule}")));
     }
@@ -72,7 +73,10 @@ fn check_tags(tags: &Tags) -> Result<()> {
             return Err(Error::invalid("tags", "a tag needs a key; remove the tag with the empty key"));
         }
         if k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(Error::invalid("tags", format!("tag keys are at most 128 and values 256 characters; shorten '{k}'")));
+            return Err(Error::invalid(
+                "tags",
+                format!("tag keys are at most 128 and values 256 characters; shorten '{k}'"),
+            ));
         }
     }
     Ok(())
@@ -125,7 +129,9 @@ impl Skydeck {
         }
         let name = check_machine_name(&req.name)?;
         let (location, size, image) = (req.location.trim(), req.size.trim(), req.image.trim());
-        for (field, value, what) in [("location", location, "a location"), ("size", size, "a size"), ("image", image, "an image")] {
+        for (field, value, what) in
+            [("location", location, "a location"), ("size", size, "a size"), ("image", image, "an image")]
+        {
             if value.is_empty() {
                 return Err(Error::invalid(field, format!("choose {what}")));
             }
@@ -136,9 +142,17 @@ impl Skydeck {
             .await?;
         if let Some(loc) = loc {
             match loc {
-                None => return Err(Error::invalid("location", format!("{} has no location '{location}'; {refresh_hint}", cloud.title))),
+                None => {
+                    return Err(Error::invalid(
+                        "location",
+                        format!("{} has no location '{location}'; {refresh_hint}", cloud.title),
+                    ))
+                }
                 Some(l) if !l.available => {
-                    return Err(Error::invalid("location", format!("{} is not taking new machines now; choose another location", l.name)))
+                    return Err(Error::invalid(
+                        "location",
+                        format!("{} is not taking new machines now; choose another location", l.name),
+                    ))
                 }
                 Some(_) => {}
             }
@@ -146,23 +160,36 @@ impl Skydeck {
         if let Some(found) =
             self.lookup(&cloud.id, CatalogKind::Sizes, |c| c.sizes().iter().find(|s| s.id == size).cloned()).await?
         {
-            let s = found.ok_or_else(|| Error::invalid("size", format!("{} has no size '{size}'; {refresh_hint}", cloud.title)))?;
+            let s = found.ok_or_else(|| {
+                Error::invalid("size", format!("{} has no size '{size}'; {refresh_hint}", cloud.title))
+            })?;
             if !size_fits(&s, location) {
-                return Err(Error::invalid("size", format!("{} is not offered in {location}; choose another size or location", s.name)));
+                return Err(Error::invalid(
+                    "size",
+                    format!("{} is not offered in {location}; choose another size or location", s.name),
+                ));
             }
         }
         if let Some(found) =
             self.lookup(&cloud.id, CatalogKind::Images, |c| c.images().iter().find(|i| i.id == image).cloned()).await?
         {
-            let i = found.ok_or_else(|| Error::invalid("image", format!("{} has no image '{image}'; {refresh_hint}", cloud.title)))?;
+            let i = found.ok_or_else(|| {
+                Error::invalid("image", format!("{} has no image '{image}'; {refresh_hint}", cloud.title))
+            })?;
             if !image_fits(&i, Some(location), None) {
-                return Err(Error::invalid("image", format!("{} is not available in {location}; choose another image or location", i.name)));
+                return Err(Error::invalid(
+                    "image",
+                    format!("{} is not available in {location}; choose another image or location", i.name),
+                ));
             }
         }
         let key = match req.key_id.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             None => None,
             Some(_) if caps.key_delivery == KeyDelivery::None => {
-                return Err(Error::invalid("key", format!("{} cannot put SSH keys on new machines; choose no key", spec.title)))
+                return Err(Error::invalid(
+                    "key",
+                    format!("{} cannot put SSH keys on new machines; choose no key", spec.title),
+                ))
             }
             Some(k) => Some(self.find_key(k)?.to_public()),
         };
@@ -170,10 +197,16 @@ impl Skydeck {
         let user_data = req.user_data.clone().filter(|u| !u.trim().is_empty());
         if let Some(u) = &user_data {
             if !caps.user_data {
-                return Err(Error::invalid("user_data", format!("{} cannot pass cloud-init user data; clear it", spec.title)));
+                return Err(Error::invalid(
+                    "user_data",
+                    format!("{} cannot pass cloud-init user data; clear it", spec.title),
+                ));
             }
             if u.len() > MAX_USER_DATA {
-                return Err(Error::invalid("user_data", format!("user data is at most {} KiB; shorten it", MAX_USER_DATA / 1024)));
+                return Err(Error::invalid(
+                    "user_data",
+                    format!("user data is at most {} KiB; shorten it", MAX_USER_DATA / 1024),
+                ));
             }
         }
         Ok(CreateMachine {

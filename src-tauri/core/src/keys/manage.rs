@@ -148,7 +148,11 @@ impl Skydeck {
 
     /// The private key in OpenSSH format, encrypted with `passphrase` when given. A separate,
     /// explicit call: the UI asks the user first.
-    pub async fn export_private_key(&self, id_or_name: &str, passphrase: Option<Sensitive<String>>) -> Result<Sensitive<String>> {
+    pub async fn export_private_key(
+        &self,
+        id_or_name: &str,
+        passphrase: Option<Sensitive<String>>,
+    ) -> Result<Sensitive<String>> {
         let key = self.find_key(id_or_name)?;
         if !key.has_private {
             return Err(Error::invalid(
@@ -165,9 +169,9 @@ impl Skydeck {
             )),
             e => e,
         })?;
-        let private = secret
-            .get(PRIVATE_FIELD)
-            .ok_or_else(|| Error::Keychain("the keychain entry of this key is damaged; delete the key and import it again".into()))?;
+        let private = secret.get(PRIVATE_FIELD).ok_or_else(|| {
+            Error::Keychain("the keychain entry of this key is damaged; delete the key and import it again".into())
+        })?;
         export_private(private.expose(), passphrase.as_ref().map(|p| p.expose().as_str()))
     }
 }

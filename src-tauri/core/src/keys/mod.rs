@@ -45,7 +45,11 @@ pub struct SshKey {
 impl SshKey {
     /// The public half as a driver needs it to put the key on a new machine.
     pub fn to_public(&self) -> SshPublicKey {
-        SshPublicKey { name: self.name.clone(), openssh: self.public_key.clone(), fingerprint: self.fingerprint.clone() }
+        SshPublicKey {
+            name: self.name.clone(),
+            openssh: self.public_key.clone(),
+            fingerprint: self.fingerprint.clone(),
+        }
     }
 }
 
@@ -72,7 +76,9 @@ fn material(public: &PublicKey, private: Option<&PrivateKey>) -> Result<KeyMater
     let private_key = match private {
         Some(p) => Some(Sensitive::new(
             p.to_openssh(LineEnding::LF)
-                .map_err(|e| Error::invalid("key", format!("the private key cannot be written in OpenSSH format ({e})")))?
+                .map_err(|e| {
+                    Error::invalid("key", format!("the private key cannot be written in OpenSSH format ({e})"))
+                })?
                 .to_string(),
         )),
         None => None,
@@ -90,8 +96,9 @@ fn material(public: &PublicKey, private: Option<&PrivateKey>) -> Result<KeyMater
 
 /// A new ed25519 key pair with `comment` (Skydeck uses the key's name).
 pub fn generate(comment: &str) -> Result<KeyMaterial> {
-    let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519)
-        .map_err(|e| Error::Unavailable(format!("could not generate a key ({e}); the system random source failed. Try again.")))?;
+    let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).map_err(|e| {
+        Error::Unavailable(format!("could not generate a key ({e}); the system random source failed. Try again."))
+    })?;
     key.set_comment(comment);
     material(key.public_key(), Some(&key))
 }
@@ -102,7 +109,10 @@ pub fn generate(comment: &str) -> Result<KeyMaterial> {
 pub fn parse(text: &str, passphrase: Option<&str>) -> Result<KeyMaterial> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(Error::invalid("key", "paste an OpenSSH public key (ssh-ed25519 AAAA…) or private key, or pick the file"));
+        return Err(Error::invalid(
+            "key",
+            "paste an OpenSSH public key (ssh-ed25519 AAAA…) or private key, or pick the file",
+        ));
     }
     if text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
         return parse_private(text, passphrase);
@@ -127,15 +137,19 @@ pub fn parse(text: &str, passphrase: Option<&str>) -> Result<KeyMaterial> {
         return Err(Error::invalid("key", "paste exactly one public key (one line); this text holds several"));
     }
     let public = PublicKey::from_openssh(line).map_err(|e| {
-        Error::invalid("key", format!("this is not an OpenSSH public key ({e}); it should look like `ssh-ed25519 AAAA… comment`"))
+        Error::invalid(
+            "key",
+            format!("this is not an OpenSSH public key ({e}); it should look like `ssh-ed25519 AAAA… comment`"),
+        )
     })?;
     check_algorithm(public.algorithm())?;
     material(&public, None)
 }
 
 fn parse_private(text: &str, passphrase: Option<&str>) -> Result<KeyMaterial> {
-    let key = PrivateKey::from_openssh(text)
-        .map_err(|e| Error::invalid("key", format!("this OpenSSH private key cannot be read ({e}); is the whole file pasted?")))?;
+    let key = PrivateKey::from_openssh(text).map_err(|e| {
+        Error::invalid("key", format!("this OpenSSH private key cannot be read ({e}); is the whole file pasted?"))
+    })?;
     check_algorithm(key.algorithm())?;
     let key = if key.is_encrypted() {
         let pass = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
@@ -163,12 +177,13 @@ fn check_algorithm(alg: Algorithm) -> Result<()> {
 /// Re-encrypts a stored private key with `passphrase` for export (bcrypt-pbkdf + aes256-ctr, as
 /// `ssh-keygen` does); `None` exports it unencrypted.
 pub fn export_private(private_openssh: &str, passphrase: Option<&str>) -> Result<Sensitive<String>> {
-    let key = PrivateKey::from_openssh(private_openssh)
-        .map_err(|_| Error::Keychain("the private key in the keychain is damaged; delete the key and import it again".into()))?;
+    let key = PrivateKey::from_openssh(private_openssh).map_err(|_| {
+        Error::Keychain("the private key in the keychain is damaged; delete the key and import it again".into())
+    })?;
     let key = match passphrase.filter(|p| !p.is_empty()) {
-        Some(p) => key
-            .encrypt(&mut OsRng, p)
-            .map_err(|e| Error::invalid("passphrase", format!("the key cannot be encrypted with this passphrase ({e})")))?,
+        Some(p) => key.encrypt(&mut OsRng, p).map_err(|e| {
+            Error::invalid("passphrase", format!("the key cannot be encrypted with this passphrase ({e})"))
+        })?,
         None => key,
     };
     let text = key
@@ -213,7 +228,12 @@ mod tests {
 
     #[test]
     fn unusable_input_names_the_key_field() {
-        for bad in ["", "hello", "ssh-ed25519 not-base64", "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----"] {
+        for bad in [
+            "",
+            "hello",
+            "ssh-ed25519 not-base64",
+            "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----",
+        ] {
             assert_eq!(parse(bad, None).unwrap_err().field(), Some("key"), "{bad}");
         }
         let k = generate("a").unwrap();

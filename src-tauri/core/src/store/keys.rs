@@ -28,7 +28,10 @@ fn unique_error(e: rusqlite::Error, key: &SshKey) -> Error {
     match &e {
         rusqlite::Error::SqliteFailure(f, Some(msg)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             if msg.contains("fingerprint") {
-                Error::invalid("key", format!("this key ({}) is already in Skydeck; use the existing one", key.fingerprint))
+                Error::invalid(
+                    "key",
+                    format!("this key ({}) is already in Skydeck; use the existing one", key.fingerprint),
+                )
             } else {
                 Error::invalid("name", format!("a key named '{}' already exists; pick another name", key.name))
             }
@@ -42,7 +45,8 @@ impl Store {
     pub fn insert_key(&self, key: &SshKey) -> Result<SshKey> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let has_default: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE is_default = 1)", [], |r| r.get(0))?;
+        let has_default: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE is_default = 1)", [], |r| r.get(0))?;
         tx.execute(
             &format!("INSERT INTO ssh_keys ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
             params![
@@ -97,12 +101,13 @@ impl Store {
 
     pub fn rename_key(&self, id: &str, name: &str) -> Result<bool> {
         let conn = self.conn();
-        let n = conn.execute("UPDATE ssh_keys SET name = ?2 WHERE id = ?1", params![id, name]).map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                Error::invalid("name", format!("a key named '{name}' already exists; pick another name"))
-            }
-            e => e.into(),
-        })?;
+        let n =
+            conn.execute("UPDATE ssh_keys SET name = ?2 WHERE id = ?1", params![id, name]).map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    Error::invalid("name", format!("a key named '{name}' already exists; pick another name"))
+                }
+                e => e.into(),
+            })?;
         Ok(n > 0)
     }
 

@@ -32,11 +32,18 @@ fn create_error(e: Error) -> Error {
     match e {
         Error::Provider { status: 422, message, .. } => {
             let lower = message.to_ascii_lowercase();
-            let field = [("size", "size"), ("image", "image"), ("region", "location"), ("name", "name"), ("user_data", "user_data"), ("tag", "tags")]
-                .into_iter()
-                .find(|(word, _)| lower.contains(word))
-                .map(|(_, f)| f)
-                .unwrap_or("size");
+            let field = [
+                ("size", "size"),
+                ("image", "image"),
+                ("region", "location"),
+                ("name", "name"),
+                ("user_data", "user_data"),
+                ("tag", "tags"),
+            ]
+            .into_iter()
+            .find(|(word, _)| lower.contains(word))
+            .map(|(_, f)| f)
+            .unwrap_or("size");
             Error::invalid(field, format!("{TITLE} refused the droplet: {message}. Change it and try again."))
         }
         e => e,
@@ -67,7 +74,9 @@ impl DigitalOcean {
     /// The account's id of `key`, adding the key to the account if it is not there yet.
     pub async fn ensure_key(&self, key: &SshPublicKey) -> Result<u64> {
         let fingerprint = md5_fingerprint(&key.openssh)?;
-        let find = |keys: Vec<parse::AccountKey>| keys.into_iter().find(|k| k.fingerprint.eq_ignore_ascii_case(&fingerprint)).map(|k| k.id);
+        let find = |keys: Vec<parse::AccountKey>| {
+            keys.into_iter().find(|k| k.fingerprint.eq_ignore_ascii_case(&fingerprint)).map(|k| k.id)
+        };
         if let Some(id) = find(self.get_all(&["account", "keys"], &[], parse::parse_keys).await?) {
             return Ok(id);
         }
@@ -77,7 +86,10 @@ impl DigitalOcean {
             // "SSH Key is already in use on your account": added meanwhile; look it up again.
             Err(Error::Provider { status: 422, message, .. }) => {
                 find(self.get_all(&["account", "keys"], &[], parse::parse_keys).await?).ok_or_else(|| {
-                    Error::invalid("key", format!("{TITLE} refused the SSH key '{}': {message}. Choose another key.", key.name))
+                    Error::invalid(
+                        "key",
+                        format!("{TITLE} refused the SSH key '{}': {message}. Choose another key.", key.name),
+                    )
                 })
             }
             Err(e) => Err(e),
@@ -89,7 +101,10 @@ impl DigitalOcean {
             return Err(Error::invalid("options", format!("{TITLE} takes no create option '{k}'; remove it")));
         }
         if req.user_data.as_ref().is_some_and(|u| u.len() > MAX_USER_DATA) {
-            return Err(Error::invalid("user_data", format!("{TITLE} takes at most {} KiB of user data", MAX_USER_DATA / 1024)));
+            return Err(Error::invalid(
+                "user_data",
+                format!("{TITLE} takes at most {} KiB of user data", MAX_USER_DATA / 1024),
+            ));
         }
         // Checked before any request, so a bad tag never leaves a half-done create behind.
         tags::to_do_all(&req.tags)?;
@@ -129,14 +144,20 @@ mod tests {
         assert_eq!(b["ssh_keys"], json!([42]));
         assert_eq!(b["tags"], json!(["env:prod", "web"]));
         assert_eq!(b["user_data"], "#cloud-config\n");
-        let b = droplet_body(&CreateMachine { image: "ubuntu-22-04-x64".into(), user_data: None, ..req }, None).unwrap();
+        let b =
+            droplet_body(&CreateMachine { image: "ubuntu-22-04-x64".into(), user_data: None, ..req }, None).unwrap();
         assert_eq!((b["image"].clone(), b["ssh_keys"].clone()), (json!("ubuntu-22-04-x64"), json!([])));
         assert!(b.get("user_data").is_none());
     }
 
     #[test]
     fn a_422_points_at_the_field() {
-        let e = |m: &str| Error::Provider { provider: TITLE.into(), status: 422, code: Some("unprocessable_entity".into()), message: m.into() };
+        let e = |m: &str| Error::Provider {
+            provider: TITLE.into(),
+            status: 422,
+            code: Some("unprocessable_entity".into()),
+            message: m.into(),
+        };
         assert_eq!(create_error(e("You specified an invalid image for Droplet creation.")).field(), Some("image"));
         assert_eq!(create_error(e("Region is not available")).field(), Some("location"));
         assert_eq!(create_error(Error::Unavailable("x".into())).code(), "unavailable");

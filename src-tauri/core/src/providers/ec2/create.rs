@@ -24,14 +24,19 @@ const MAX_TAGS: usize = 49;
 /// The key pair name for a public key: `skydeck-` and the first 20 hex digits of its SHA-256
 /// fingerprint. The same key always gets the same name, in every region.
 pub fn key_pair_name(key: &SshPublicKey) -> Result<String> {
-    let public = ssh_key::PublicKey::from_openssh(key.openssh.trim())
-        .map_err(|e| Error::invalid("key", format!("the SSH key '{}' cannot be read ({e}); import it again", key.name)))?;
+    let public = ssh_key::PublicKey::from_openssh(key.openssh.trim()).map_err(|e| {
+        Error::invalid("key", format!("the SSH key '{}' cannot be read ({e}); import it again", key.name))
+    })?;
     match public.algorithm() {
         ssh_key::Algorithm::Ed25519 | ssh_key::Algorithm::Rsa { .. } => {}
         other => {
             return Err(Error::invalid(
                 "key",
-                format!("{EC2} accepts only ed25519 and RSA keys, and '{}' is {}; choose or generate an ed25519 key", key.name, other.as_str()),
+                format!(
+                    "{EC2} accepts only ed25519 and RSA keys, and '{}' is {}; choose or generate an ed25519 key",
+                    key.name,
+                    other.as_str()
+                ),
             ))
         }
     }
@@ -109,7 +114,10 @@ impl Ec2 {
             .ok_or_else(|| {
                 Error::invalid(
                     "location",
-                    format!("'{location}' is not a zone of this cloud's regions ({}); choose one from the list", regions.join(", ")),
+                    format!(
+                        "'{location}' is not a zone of this cloud's regions ({}); choose one from the list",
+                        regions.join(", ")
+                    ),
                 )
             })
     }
@@ -132,7 +140,10 @@ impl Ec2 {
                 "InvalidKeyPair.Duplicate" => Some(Error::Conflict(String::new())),
                 "InvalidKey.Format" | "InvalidKeyPair.Format" => Some(Error::invalid(
                     "key",
-                    format!("{EC2} cannot use the SSH key '{}' ({}); choose an ed25519 or RSA key", key.name, e.message),
+                    format!(
+                        "{EC2} cannot use the SSH key '{}' ({}); choose an ed25519 or RSA key",
+                        key.name, e.message
+                    ),
                 )),
                 _ => None,
             })
@@ -166,7 +177,10 @@ impl Ec2 {
             return Err(Error::invalid("tags", format!("{EC2} allows at most {MAX_TAGS} tags besides the name")));
         }
         if req.user_data.as_ref().is_some_and(|u| u.len() > MAX_USER_DATA) {
-            return Err(Error::invalid("user_data", format!("{EC2} takes at most {} KiB of user data; shorten it", MAX_USER_DATA / 1024)));
+            return Err(Error::invalid(
+                "user_data",
+                format!("{EC2} takes at most {} KiB of user data; shorten it", MAX_USER_DATA / 1024),
+            ));
         }
         let (region, zone) = self.placement(&req.location).await?;
         if let Some(mut existing) = self.find_by_token(&region, &req.client_token).await? {
@@ -196,7 +210,8 @@ impl Ec2 {
             params.push(("UserData".into(), base64::engine::general_purpose::STANDARD.encode(u)));
         }
         params.push(("TagSpecification.1.ResourceType".into(), "instance".into()));
-        let tags = std::iter::once((xml::NAME_TAG, req.name.as_str())).chain(req.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let tags = std::iter::once((xml::NAME_TAG, req.name.as_str()))
+            .chain(req.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         for (i, (k, v)) in tags.enumerate() {
             params.push((format!("TagSpecification.1.Tag.{}.Key", i + 1), k.to_string()));
             params.push((format!("TagSpecification.1.Tag.{}.Value", i + 1), v.to_string()));
@@ -204,7 +219,9 @@ impl Ec2 {
         // Safe to resend: EC2 answers a repeated ClientToken with the first call's instance.
         let root = self.api.call_mapped(&region, "RunInstances", &params, Idempotency::Idempotent, run_error).await?;
         let mut m = xml::instances_of(&root).0.into_iter().next().ok_or_else(|| {
-            Error::Unavailable(format!("{EC2} accepted the create but returned no instance. Refresh the machine list before trying again."))
+            Error::Unavailable(format!(
+                "{EC2} accepted the create but returned no instance. Refresh the machine list before trying again."
+            ))
         })?;
         m.extra.insert("region".into(), region);
         Ok(m)

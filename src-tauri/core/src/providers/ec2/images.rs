@@ -19,7 +19,12 @@ pub struct ImageSource {
     pub version: Option<&'static str>,
 }
 
-const fn src(owner: &'static str, distribution: &'static str, name: &'static str, version: Option<&'static str>) -> ImageSource {
+const fn src(
+    owner: &'static str,
+    distribution: &'static str,
+    name: &'static str,
+    version: Option<&'static str>,
+) -> ImageSource {
     ImageSource { owner, distribution, name, version }
 }
 
@@ -141,9 +146,8 @@ pub fn current(images: Vec<(Image, String)>) -> Vec<Image> {
             image.version.clone().unwrap_or_else(|| image.name.clone()),
             image.arch.clone().unwrap_or_default(),
         );
-        let newer = newest
-            .get(&key)
-            .is_none_or(|(old, old_created)| (&created, &image.name) > (old_created, &old.name));
+        let newer =
+            newest.get(&key).is_none_or(|(old, old_created)| (&created, &image.name) > (old_created, &old.name));
         if newer {
             newest.insert(key, (image, created));
         }
@@ -164,12 +168,23 @@ mod tests {
 
     #[test]
     fn ec2_image_sources_match_their_names() {
-        assert!(glob("ubuntu/images/hvm-ssd*/ubuntu-*-server-*", "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423"));
-        assert!(!glob("ubuntu/images/hvm-ssd*/ubuntu-*-server-*", "ubuntu-minimal/images/hvm-ssd/ubuntu-jammy-22.04-amd64-minimal-20240207"));
+        assert!(glob(
+            "ubuntu/images/hvm-ssd*/ubuntu-*-server-*",
+            "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423"
+        ));
+        assert!(!glob(
+            "ubuntu/images/hvm-ssd*/ubuntu-*-server-*",
+            "ubuntu-minimal/images/hvm-ssd/ubuntu-jammy-22.04-amd64-minimal-20240207"
+        ));
         assert!(glob("al2023-ami-2023*", "al2023-ami-2023.11.20260427.1-kernel-6.1-x86_64"));
         assert!(!glob("al2023-ami-2023*", "al2023-ami-minimal-2023.11.20260427.1-kernel-6.1-x86_64"));
         assert!(glob("a?c", "abc") && !glob("a?c", "ac"));
-        assert_eq!(source_of("099720109477", "ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-20170721").unwrap().distribution, "Ubuntu");
+        assert_eq!(
+            source_of("099720109477", "ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-20170721")
+                .unwrap()
+                .distribution,
+            "Ubuntu"
+        );
         assert!(source_of("801119661308", "Windows_Server-2016-English-Full-Base-2017.10.13").is_none());
         assert!(source_of("099720109477", "Deep Learning AMI").is_none());
     }
