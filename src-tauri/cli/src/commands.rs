@@ -39,15 +39,25 @@ pub enum CloudCmd {
 
 #[derive(Subcommand)]
 pub enum MachineCmd {
+    /// Power a stopped machine on.
     Start { machine: String },
+    /// Shut a machine down (gracefully where the provider can).
     Stop { machine: String },
     Reboot { machine: String },
+    /// Pause a machine (where the provider supports it, e.g. libvirt, Docker).
+    Suspend { machine: String },
+    /// Continue a suspended machine.
+    Resume { machine: String },
+    /// Cut the power without a clean shutdown.
+    ForceOff { machine: String },
+    /// Delete a machine for good (asks to type its name, or --yes).
     Destroy {
         machine: String,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
     },
+    /// Give a machine a new name.
     Rename { machine: String, name: String },
     /// Set the machine's tags to exactly these key=value pairs.
     Tag {
@@ -101,6 +111,9 @@ pub async fn machine(deck: &Skydeck, cmd: MachineCmd) -> Result<(), Error> {
         MachineCmd::Start { machine } => deck.machine_action(&machine, Action::Start).await?,
         MachineCmd::Stop { machine } => deck.machine_action(&machine, Action::Stop).await?,
         MachineCmd::Reboot { machine } => deck.machine_action(&machine, Action::Reboot).await?,
+        MachineCmd::Suspend { machine } => deck.machine_action(&machine, Action::Suspend).await?,
+        MachineCmd::Resume { machine } => deck.machine_action(&machine, Action::Resume).await?,
+        MachineCmd::ForceOff { machine } => deck.machine_action(&machine, Action::ForceOff).await?,
         MachineCmd::Destroy { machine, yes } => {
             if !yes {
                 confirm_destroy(deck, &machine)?;
