@@ -38,6 +38,9 @@ pub struct FieldSpec {
     pub advanced: bool,
     /// Choices for `Select`.
     pub options: &'static [&'static str],
+    /// The value spans lines (a PEM key, a certificate): the UI draws a text area, masked when
+    /// the field is a secret (a one-line password input would drop the line breaks).
+    pub multiline: bool,
 }
 
 impl FieldSpec {
@@ -52,6 +55,7 @@ impl FieldSpec {
             default: None,
             advanced: false,
             options: &[],
+            multiline: false,
         }
     }
     pub const fn optional(mut self) -> Self {
@@ -83,7 +87,13 @@ impl FieldSpec {
             default: None,
             advanced: true,
             options: &[],
+            multiline: false,
         }
+    }
+    /// Marks the value as spanning lines (see [`FieldSpec::multiline`]).
+    pub const fn multiline(mut self) -> Self {
+        self.multiline = true;
+        self
     }
     pub fn is_secret(&self) -> bool {
         self.kind == FieldKind::Secret

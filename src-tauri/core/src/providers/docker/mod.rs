@@ -85,7 +85,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
             .optional()
             .help("For tcp:// with TLS client authentication: the PEM contents of your certificate (cert.pem).")
             .placeholder("-----BEGIN CERTIFICATE-----"),
-        FieldSpec::new("tls_key", "TLS client key", FieldKind::Secret)
+        FieldSpec::new("tls_key", "TLS client key", FieldKind::Secret).multiline()
             .optional()
             .help("The PEM contents of the client certificate's private key (key.pem); kept in the OS keychain.")
             .placeholder("-----BEGIN PRIVATE KEY-----"),

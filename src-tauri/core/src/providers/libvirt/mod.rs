@@ -55,7 +55,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
                  qemu+ssh://user@host/system for a remote host over SSH (uses your ssh-agent and ~/.ssh keys).",
             )
             .placeholder("qemu:///system"),
-        FieldSpec::new("ssh_private_key", "SSH private key", FieldKind::Secret).optional().help(
+        FieldSpec::new("ssh_private_key", "SSH private key", FieldKind::Secret).multiline().optional().help(
             "Only for qemu+ssh:// URIs whose key is not in ssh-agent or ~/.ssh: paste the private key. It stays in the \
              keychain and is written to a private temporary file only while connecting.",
         ),
