@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::Tags;
 
 /// The pair a tag string stands for: split at the first `:`.
-fn pair(raw: &str) -> (&str, &str) {
+pub fn pair(raw: &str) -> (&str, &str) {
     match raw.split_once(':') {
         Some((k, v)) if !k.is_empty() => (k, v),
         _ => (raw, ""),
@@ -28,23 +28,24 @@ pub fn from_flat(raw: &[String]) -> Tags {
     tags
 }
 
-/// Skydeck tags → tag strings, refusing what would not read back as the same pair.
-/// `provider` names the cloud in messages.
+/// One Skydeck tag → its tag string, refusing what would not read back as the same pair.
+/// `provider` names the cloud in messages; providers add their own limits on the result.
+pub fn to_flat_one(key: &str, value: &str, provider: &str) -> Result<String> {
+    if key.trim().is_empty() {
+        return Err(Error::invalid("tags", format!("a {provider} tag needs a key; remove the tag with an empty key.")));
+    }
+    if !value.is_empty() && key.contains(':') {
+        return Err(Error::invalid(
+            "tags",
+            format!("the tag key '{key}' contains ':', which separates key and value in {provider} tags; remove the ':' or the value."),
+        ));
+    }
+    Ok(if value.is_empty() { key.to_string() } else { format!("{key}:{value}") })
+}
+
+/// Skydeck tags → tag strings (the first unrepresentable tag is the error).
 pub fn to_flat(tags: &Tags, provider: &str) -> Result<Vec<String>> {
-    tags.iter()
-        .map(|(k, v)| {
-            if k.trim().is_empty() {
-                return Err(Error::invalid("tags", format!("a {provider} tag needs a key; remove the tag with an empty key.")));
-            }
-            if !v.is_empty() && k.contains(':') {
-                return Err(Error::invalid(
-                    "tags",
-                    format!("the tag key '{k}' contains ':', which separates key and value in {provider} tags; remove the ':' or the value."),
-                ));
-            }
-            Ok(if v.is_empty() { k.clone() } else { format!("{k}:{v}") })
-        })
-        .collect()
+    tags.iter().map(|(k, v)| to_flat_one(k, v, provider)).collect()
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 
 use crate::error::{Error, Result};
 use crate::model::Tags;
+use crate::providers::flat_tags;
+use crate::providers::flat_tags::pair;
 
 pub const MAX_LEN: usize = 255;
 
@@ -12,41 +14,15 @@ fn allowed(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':')
 }
 
-/// The pair a DO tag stands for: split at the first `:`.
-fn pair(raw: &str) -> (&str, &str) {
-    match raw.split_once(':') {
-        Some((k, v)) if !k.is_empty() => (k, v),
-        _ => (raw, ""),
-    }
-}
-
-/// DO tag names → Skydeck tags. When two names share a key (`env:prod`, `env:stage`), the
-/// later ones are kept whole as bare keys so no tag is lost on the way back.
+/// DO tag names → Skydeck tags (the shared `key:value` convention of flat-tag providers).
 pub fn from_do(raw: &[String]) -> Tags {
-    let mut tags = Tags::new();
-    for r in raw {
-        let (k, v) = pair(r);
-        if tags.contains_key(k) {
-            tags.insert(r.clone(), String::new());
-        } else {
-            tags.insert(k.to_string(), v.to_string());
-        }
-    }
-    tags
+    flat_tags::from_flat(raw)
 }
 
 /// One Skydeck tag → a DO tag name, or why it cannot be one.
 pub fn to_do(key: &str, value: &str) -> Result<String> {
     let bad = |why: String| Err(Error::invalid("tags", why));
-    if key.is_empty() {
-        return bad("a DigitalOcean tag needs a key; remove the tag with an empty key.".into());
-    }
-    if !value.is_empty() && key.contains(':') {
-        return bad(format!(
-            "the tag key '{key}' contains ':', which DigitalOcean uses to separate key and value; remove the ':' or the value."
-        ));
-    }
-    let name = if value.is_empty() { key.to_string() } else { format!("{key}:{value}") };
+    let name = flat_tags::to_flat_one(key, value, "DigitalOcean")?;
     if !name.chars().all(allowed) {
         return bad(format!(
             "DigitalOcean tags may contain only letters, digits, '-', '_' and ':'; change '{name}' (e.g. spaces to '-')."
