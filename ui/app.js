@@ -4,7 +4,8 @@
 
 import { api, prefs } from './api.js';
 import { machineKey, DEFAULT_COLUMNS, COLUMNS } from './lib/machines.js';
-import { nextRefreshDelay, plural } from './lib/status.js';
+import { plural } from './lib/status.js';
+import { refreshNow } from './live.js';
 import { toast } from './views/toast.js';
 
 class App extends EventTarget {
@@ -22,7 +23,9 @@ class App extends EventTarget {
   lastUpdated = null;
   refreshing = false;
   loaded = false;
-  _timer = null;
+  /** Pinned machine keys, offline flag and last-seen time: kept by live.js. */
+  pins = new Set();
+  offline = false;
 
   /** What the pure list functions need to know about clouds. */
   ctx = {
@@ -60,11 +63,15 @@ class App extends EventTarget {
     }
     this.loaded = true;
     this.emit('view');
-    this.refresh();
+    // No refresh here: the first paint is the cache, and the Rust side's live refresher is
+    // already refreshing every cloud; its results arrive as events (live.js).
   }
 
   /** Re-reads clouds and cached machines (no network). */
   async reload() {
+    // Counted on the root element (diagnostics; the e2e tests check live changes need none).
+    const root = globalThis.document?.documentElement;
+    if (root) root.dataset.fullReads = String(Number(root.dataset.fullReads ?? 0) + 1);
     const [clouds, machines] = await Promise.all([api.listClouds(), api.listMachines()]);
     this.setClouds(clouds);
     this.setMachines(machines);
@@ -101,34 +108,13 @@ class App extends EventTarget {
     this.emit('details');
   }
 
-  /** Refreshes every enabled cloud from its provider, then schedules the next refresh. */
-  async refresh() {
-    if (this.refreshing) return;
-    clearTimeout(this._timer);
-    this.refreshing = true;
-    this.emit('refresh');
-    let failed = false;
-    try {
-      const outcomes = await api.refresh();
-      failed = outcomes.some((o) => o.error);
-      await this.reload();
-      this.lastUpdated = Date.now();
-    } catch (e) {
-      failed = true;
-      toast(`Refresh failed: ${e.message}`, 'error');
-    } finally {
-      this.refreshing = false;
-      this.emit('refresh');
-      this.scheduleRefresh(failed);
-    }
+  /** "Refresh now": the live refresher refreshes every enabled cloud; changes arrive as events. */
+  refresh() {
+    return refreshNow(this);
   }
 
-  scheduleRefresh(failed = false) {
-    clearTimeout(this._timer);
-    const transitioning = this.machines.some((m) => ['pending', 'starting', 'stopping', 'rebooting'].includes(m.state));
-    const delay = nextRefreshDelay({ transitioning, pendingActions: this.pending.size, failed });
-    this._timer = setTimeout(() => this.refresh(), delay);
-  }
+  /** Kept for callers: the pace of refreshes is the live refresher's (Rust side) now. */
+  scheduleRefresh() {}
 
   setView(patch) {
     Object.assign(this.view, patch);
@@ -171,7 +157,6 @@ class App extends EventTarget {
         }
       }),
     );
-    this.scheduleRefresh();
   }
 
   async renameMachine(m, name) {

@@ -1,5 +1,6 @@
 // Boots the window: builds the views and wires the global keys.
 import { app } from './app.js';
+import { startLive } from './live.js';
 import { createSidebar } from './views/sidebar.js';
 import { createToolbar } from './views/toolbar.js';
 import { createTable } from './views/table.js';
@@ -7,6 +8,10 @@ import { createDetails } from './views/details.js';
 import { createEmptyState } from './views/empty.js';
 import { createResizer } from './views/resizer.js';
 import { closeMenu } from './views/menu.js';
+import { createNav } from './views/nav.js';
+import { createSettingsButton } from './views/settings.js';
+import { createOfflineBanner } from './views/offline.js';
+import { openWizard } from './views/wizard.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +21,11 @@ createTable($('table'));
 createDetails($('details'));
 createEmptyState($('empty'));
 createResizer($('resizer'));
+createNav($('sidebar'), $('main'));
+createSettingsButton($('sidebar'));
+createOfflineBanner($('table'));
+// The tray's "New machine…" (the Rust side shows the window, then asks for the wizard).
+app.on('open-wizard', () => openWizard());
 
 document.addEventListener('keydown', (e) => {
   if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys (Esc closes)
@@ -33,4 +43,5 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-app.start();
+// Live events are subscribed before the cache is read, so no refresh is missed.
+startLive(app).finally(() => app.start());

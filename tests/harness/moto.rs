@@ -160,6 +160,12 @@ impl Moto {
         serde_json::from_str(&out).expect("images prints JSON")
     }
 
+    /// Stops an instance through boto3 (behind Skydeck's back); returns what boto3 sees then.
+    pub fn stop_instance(&self, region: &str, id: &str) -> Described {
+        let out = helper(&["stop", &self.endpoint(), &self.access_key_id, &self.secret_access_key, region, id]);
+        serde_json::from_str(&out).expect("stop prints JSON")
+    }
+
     /// What boto3 sees of one instance now.
     pub fn describe(&self, region: &str, id: &str) -> Described {
         let out = helper(&["describe", &self.endpoint(), &self.access_key_id, &self.secret_access_key, region, id]);

@@ -11,6 +11,8 @@
       tests compare Skydeck's view against boto3's.
   moto_seed.py describe ENDPOINT ACCESS_KEY SECRET_KEY REGION INSTANCE_ID
       Prints {"state": ..., "tags": {...}} of one instance as boto3 sees it.
+  moto_seed.py stop ENDPOINT ACCESS_KEY SECRET_KEY REGION INSTANCE_ID
+      Stops one instance behind Skydeck's back (as from the AWS console) and prints its state.
   moto_seed.py instances ENDPOINT ACCESS_KEY SECRET_KEY REGION
       Prints every instance of REGION: id, state, key_name, tags, client_token, image, size,
       zone and its user data (decoded), as boto3 sees them.
@@ -98,6 +100,12 @@ def describe(endpoint, key, secret, region, instance_id):
     print(json.dumps({"state": inst["State"]["Name"], "tags": tags}))
 
 
+def stop(endpoint, key, secret, region, instance_id):
+    ec2 = client("ec2", endpoint, region, key, secret)
+    ec2.stop_instances(InstanceIds=[instance_id])
+    describe(endpoint, key, secret, region, instance_id)
+
+
 def instances(endpoint, key, secret, region):
     ec2 = client("ec2", endpoint, region, key, secret)
     out = []
@@ -168,6 +176,8 @@ if __name__ == "__main__":
         seed(*args)
     elif cmd == "describe":
         describe(*args)
+    elif cmd == "stop":
+        stop(*args)
     elif cmd == "instances":
         instances(*args)
     elif cmd == "key_pairs":

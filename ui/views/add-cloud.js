@@ -4,6 +4,7 @@ import { h, logo, replace } from '../lib/dom.js';
 import { formModel, initialValues, missingRequired, toNewCloud, searchProviders, placeError } from '../lib/forms.js';
 import { api } from '../api.js';
 import { app } from '../app.js';
+import { localHostsSection } from './local-hosts.js';
 
 export function openAddCloud() {
   const opener = document.activeElement;
@@ -47,6 +48,7 @@ function showGrid(dlg, content, initialSearch) {
     h('div', { class: 'dialog-head' },
       h('h2', { class: 'dialog-title', text: 'Add a cloud' }),
       h('button', { type: 'button', class: 'btn btn-ghost', 'aria-label': 'Close', text: '×', on: { click: () => dlg.close() } })),
+    localHostsSection({ onAdded: () => dlg.close() }),
     h('p', { class: 'muted', text: 'Pick the provider where your machines run.' }),
     search, grid);
   search.focus();

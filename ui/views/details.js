@@ -7,6 +7,8 @@ import { app } from '../app.js';
 import { api } from '../api.js';
 import { promptDialog, typeToConfirm } from './dialogs.js';
 import { toast } from './toast.js';
+import { togglePin } from '../live.js';
+import { OFFLINE_REASON } from '../lib/live.js';
 
 export function createDetails(root) {
   const draw = () => {
@@ -19,12 +21,14 @@ export function createDetails(root) {
     const provider = app.ctx.provider(m.provider);
     const pending = app.pending.get(machineKey(m));
     const buttons = actionButtons(m, pending).map((b) => h('button', {
-      type: 'button', class: ['btn', 'btn-small', b.danger && 'btn-danger'], dataset: { action: b.action }, disabled: b.disabled,
+      type: 'button', class: ['btn', 'btn-small', b.danger && 'btn-danger'], dataset: { action: b.action },
+      disabled: b.disabled || app.offline, title: app.offline ? OFFLINE_REASON : null,
       on: { click: () => act(m, b.action) },
     }, b.label));
     replace(root,
       h('div', { class: 'details-head' },
         h('h2', { class: 'details-title', id: 'details-title', text: m.name || m.id }),
+        pinButton(m),
         h('button', { type: 'button', class: 'btn btn-ghost', id: 'details-close', 'aria-label': 'Close details', text: '×', on: { click: () => app.openDetails(null) } })),
       h('div', { class: 'details-state' },
         h('span', { class: 'state-badge', dataset: { state: pending ? 'busy' : m.state }, text: pending ? runningLabel(pending) : m.state }),
@@ -52,8 +56,18 @@ export function createDetails(root) {
       Object.keys(m.extra ?? {}).length ? section('Provider details', Object.entries(m.extra).map(([k, v]) => [k, h('span', { class: 'mono', text: v })])) : null);
     if (focused) root.querySelector(`[data-action="${CSS.escape(focused)}"]`)?.focus();
   };
-  app.on('details pending clouds', draw);
+  app.on('details pending clouds pins', draw);
   draw();
+}
+
+/** Pins the machine to the tray menu, or unpins it. */
+function pinButton(m) {
+  const pinned = app.pins.has(machineKey(m));
+  return h('button', {
+    type: 'button', class: 'btn btn-small pin-toggle', id: 'details-pin', 'aria-pressed': String(pinned),
+    title: pinned ? 'Remove from the tray menu' : 'Show in the tray menu with its quick actions',
+    text: pinned ? '★ Pinned' : '☆ Pin to tray', on: { click: () => togglePin(app, m) },
+  });
 }
 
 function section(title, rows) {

@@ -5,6 +5,7 @@ import { cloudStatus } from '../lib/status.js';
 import { app } from '../app.js';
 import { openAddCloud } from './add-cloud.js';
 import { openMenu } from './menu.js';
+import { openWizard } from './wizard.js';
 import { confirmDialog, promptDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { api } from '../api.js';
@@ -44,6 +45,7 @@ function cloudItem(c, count, active) {
     'aria-label': `Actions for cloud ${c.title}`, text: '⋯',
   });
   menuButton.addEventListener('click', () => openMenu(menuButton, [
+    { label: 'New machine…', onSelect: () => openWizard({ cloudId: c.id }) },
     { label: 'Refresh now', onSelect: () => refreshOne(c) },
     { label: 'Rename…', onSelect: () => renameCloud(c) },
     { label: c.enabled ? 'Disable' : 'Enable', onSelect: () => toggleCloud(c) },

@@ -6,6 +6,8 @@ import { bulkActions } from '../lib/actions.js';
 import { relativeTime, plural } from '../lib/status.js';
 import { app } from '../app.js';
 import { openMenu } from './menu.js';
+import { openWizard } from './wizard.js';
+import { OFFLINE_REASON } from '../lib/live.js';
 
 export function createToolbar(root, chipsRoot, bulkRoot) {
   const filter = h('input', {
@@ -38,7 +40,8 @@ export function createToolbar(root, chipsRoot, bulkRoot) {
       },
     })), 'Columns');
   });
-  replace(root, filter, count, h('span', { class: 'spacer' }), updated, refresh, cols);
+  const create = h('button', { type: 'button', class: 'btn btn-primary', id: 'new-machine', text: '+ New machine', on: { click: () => openWizard() } });
+  replace(root, filter, count, h('span', { class: 'spacer' }), updated, refresh, cols, create);
 
   const drawUpdated = () => {
     refresh.disabled = app.refreshing;
@@ -85,7 +88,8 @@ export function createToolbar(root, chipsRoot, bulkRoot) {
       h('span', { class: 'bulk-count', text: `${selected.length} selected` }),
       bulkActions(selected).map((b) => h('button', {
         type: 'button', class: 'btn btn-small', dataset: { bulk: b.action },
-        disabled: b.machines.every((m) => app.pending.has(machineKey(m))),
+        disabled: app.offline || b.machines.every((m) => app.pending.has(machineKey(m))),
+        title: app.offline ? OFFLINE_REASON : null,
         on: { click: () => app.runAction(b.machines, b.action) },
       }, `${b.label} (${b.machines.length})`)),
       h('span', { class: 'spacer' }),

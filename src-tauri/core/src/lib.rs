@@ -12,6 +12,7 @@ pub mod keys;
 pub mod local_hosts;
 pub mod live;
 pub mod model;
+pub mod pins;
 pub mod provider;
 pub mod providers;
 pub mod scheduler;

@@ -18,8 +18,10 @@ pub async fn test_connection(
 
 /// Tests the connection, then saves the cloud (secrets to the keychain).
 #[tauri::command(rename_all = "snake_case")]
-pub async fn add_cloud(state: State<'_, AppState>, cloud: NewCloud) -> CmdResult<Cloud> {
-    ipc(state.skydeck.add_cloud(cloud).await)
+pub async fn add_cloud(state: State<'_, AppState>, live: State<'_, crate::live::Live>, cloud: NewCloud) -> CmdResult<Cloud> {
+    let r = ipc(state.skydeck.add_cloud(cloud).await);
+    live.clouds_changed();
+    r
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -31,15 +33,20 @@ pub async fn list_clouds(state: State<'_, AppState>) -> CmdResult<Vec<CloudView>
 #[tauri::command(rename_all = "snake_case")]
 pub async fn update_cloud(
     state: State<'_, AppState>,
+    live: State<'_, crate::live::Live>,
     id: String,
     title: Option<String>,
     enabled: Option<bool>,
 ) -> CmdResult<Cloud> {
-    ipc(state.skydeck.update_cloud(&id, title.as_deref(), enabled))
+    let r = ipc(state.skydeck.update_cloud(&id, title.as_deref(), enabled));
+    live.clouds_changed();
+    r
 }
 
 /// Removes the cloud's keychain entry, then its cached data.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn remove_cloud(state: State<'_, AppState>, id: String) -> CmdResult<Cloud> {
-    ipc(state.skydeck.remove_cloud(&id).await)
+pub async fn remove_cloud(state: State<'_, AppState>, live: State<'_, crate::live::Live>, id: String) -> CmdResult<Cloud> {
+    let r = ipc(state.skydeck.remove_cloud(&id).await);
+    live.clouds_changed();
+    r
 }

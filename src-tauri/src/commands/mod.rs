@@ -2,9 +2,17 @@
 //! All are async so none of them runs on (and blocks) the UI thread; those that touch the
 //! keychain rely on the core running keychain calls on the blocking pool under a timeout.
 
+pub mod activity;
+pub mod catalog;
 pub mod clouds;
+pub mod create;
+pub mod keys;
+pub mod local_hosts;
+pub mod live;
 pub mod machines;
+pub mod pins;
 pub mod providers;
+pub mod settings;
 
 use tauri::ipc::Invoke;
 use tauri::Runtime;
@@ -18,10 +26,30 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         clouds::list_clouds,
         clouds::update_cloud,
         clouds::remove_cloud,
+        local_hosts::detect_local_hosts,
+        local_hosts::add_detected_host,
         machines::list_machines,
         machines::refresh,
         machines::machine_action,
         machines::rename,
         machines::set_tags,
+        live::refresh_now,
+        pins::list_pins,
+        pins::pin_machine,
+        pins::unpin_machine,
+        settings::get_settings,
+        settings::save_settings,
+        keys::list_keys,
+        keys::generate_key,
+        keys::import_key,
+        keys::set_default_key,
+        keys::rename_key,
+        keys::delete_key,
+        keys::export_private_key,
+        catalog::catalog,
+        create::check_create,
+        create::create_machine,
+        create::wait_running,
+        activity::activity,
     ]
 }

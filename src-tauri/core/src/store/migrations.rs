@@ -68,6 +68,17 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX activity_cloud ON activity(cloud_id, id);
     "#,
+    // 3: machines pinned to the tray menu, in the order they were pinned. A pin goes with its
+    // cloud; a pin of a machine that no longer exists is kept (the tray skips it) so that a
+    // machine re-created under the same id comes back pinned.
+    r#"
+    CREATE TABLE pins (
+        cloud_id    TEXT NOT NULL REFERENCES clouds(id) ON DELETE CASCADE,
+        machine_id  TEXT NOT NULL,
+        pinned_at   TEXT NOT NULL,
+        PRIMARY KEY (cloud_id, machine_id)
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -8,6 +8,7 @@ mod clouds;
 mod keys;
 mod machines;
 mod migrations;
+mod pins;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;
