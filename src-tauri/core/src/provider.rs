@@ -164,6 +164,21 @@ pub const DEFAULT_ACTIONS: &[(MachineState, &[Action])] = &[
     (MachineState::Terminated, &[]),
 ];
 
+/// The shared table for providers whose `suspended` is imposed by the provider (billing or
+/// abuse, e.g. Linode, Vultr): the user cannot start their way out of it.
+pub const ACTIONS_SUSPENDED_BY_PROVIDER: &[(MachineState, &[Action])] = &[
+    (MachineState::Running, &[Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Suspended, &[Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Error, &[Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Unknown, &[Action::Destroy, Action::Tag]),
+    (MachineState::Pending, &[Action::Destroy, Action::Tag]),
+    (MachineState::Starting, &[Action::Tag]),
+    (MachineState::Stopping, &[Action::Tag]),
+    (MachineState::Rebooting, &[Action::Tag]),
+    (MachineState::Terminated, &[]),
+];
+
 /// Everything Skydeck knows about a provider before connecting to it.
 #[derive(Serialize)]
 pub struct ProviderSpec {

@@ -81,25 +81,11 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         ("deleting", MachineState::Terminated),
         ("billing_suspension", MachineState::Suspended),
     ],
-    actions: ACTIONS,
+    // Linode's only suspended state is a billing suspension.
+    actions: ACTIONS_SUSPENDED_BY_PROVIDER,
     connect,
     detect: None,
 };
-
-/// The shared table, except that Linode's only suspended state is a billing suspension, which
-/// the user cannot start their way out of.
-const ACTIONS: &[(MachineState, &[Action])] = &[
-    (MachineState::Running, &[Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Suspended, &[Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Error, &[Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Unknown, &[Action::Destroy, Action::Tag]),
-    (MachineState::Pending, &[Action::Destroy, Action::Tag]),
-    (MachineState::Starting, &[Action::Tag]),
-    (MachineState::Stopping, &[Action::Tag]),
-    (MachineState::Rebooting, &[Action::Tag]),
-    (MachineState::Terminated, &[]),
-];
 
 fn connect(c: Connection) -> Result<Box<dyn Provider>> {
     let api = BearerApi::connect(c, TITLE, "token", DEFAULT_ENDPOINT, TOKENS_URL, error_from_response)?;

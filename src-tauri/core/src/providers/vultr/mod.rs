@@ -73,25 +73,11 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         ("resizing", MachineState::Pending),
         ("suspended", MachineState::Suspended),
     ],
-    actions: ACTIONS,
+    // Vultr suspends an instance only for billing or abuse.
+    actions: ACTIONS_SUSPENDED_BY_PROVIDER,
     connect,
     detect: None,
 };
-
-/// The shared table, except that a Vultr instance is `suspended` only by Vultr (billing or
-/// abuse), which the user cannot start their way out of.
-const ACTIONS: &[(MachineState, &[Action])] = &[
-    (MachineState::Running, &[Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Suspended, &[Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Error, &[Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Unknown, &[Action::Destroy, Action::Tag]),
-    (MachineState::Pending, &[Action::Destroy, Action::Tag]),
-    (MachineState::Starting, &[Action::Tag]),
-    (MachineState::Stopping, &[Action::Tag]),
-    (MachineState::Rebooting, &[Action::Tag]),
-    (MachineState::Terminated, &[]),
-];
 
 fn connect(c: Connection) -> Result<Box<dyn Provider>> {
     let api = BearerApi::connect(c, TITLE, "api_key", DEFAULT_ENDPOINT, KEYS_URL, error_from_response)?;
