@@ -115,13 +115,19 @@ impl Session {
             "tauri:options": {"application": app}
         }}});
         // The app starts in about a second; much longer means it failed (see the log).
-        let v: Value = http
-            .post(format!("{driver_url}/session"))
-            .timeout(Duration::from_secs(30))
-            .json(&caps)
-            .send()
-            .and_then(|r| r.json())
-            .map_err(|e| e.to_string())?;
+        // tauri-driver starts WebKitWebDriver itself and may forward the first request before
+        // that one listens: it then drops the connection (nothing was started), so retry.
+        let mut attempt = 0;
+        let v: Value = loop {
+            attempt += 1;
+            match http.post(format!("{driver_url}/session")).timeout(Duration::from_secs(30)).json(&caps).send() {
+                Ok(r) => break r.json().map_err(|e| e.to_string())?,
+                Err(e) if (e.is_connect() || e.is_request()) && attempt < 6 => {
+                    std::thread::sleep(Duration::from_millis(500 * attempt));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        };
         let id = v["value"]["sessionId"].as_str().ok_or_else(|| format!("no session id in {v}"))?.to_string();
         Ok(Session { http, base: format!("{driver_url}/session/{id}"), shots: shots.to_path_buf(), step: Default::default() })
     }
@@ -138,13 +144,31 @@ impl Session {
             }
             req.send()
         };
-        let resp = match send() {
-            Ok(r) => r,
-            Err(e) if e.is_connect() || e.is_request() => {
-                std::thread::sleep(Duration::from_millis(200));
-                send().unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
+        // Connection-level failures (and tauri-driver's own 5xx without a WebDriver body when
+        // it could not reach WebKitWebDriver) mean the command never reached the browser:
+        // resend, a few times with growing pauses.
+        let mut attempt = 0u64;
+        let resp = loop {
+            attempt += 1;
+            match send() {
+                Ok(r) if r.status().is_server_error() && attempt < 4 => {
+                    let status = r.status();
+                    let text = r.text().unwrap_or_default();
+                    match serde_json::from_str::<Value>(&text) {
+                        Ok(v) if v["value"]["error"].is_string() => {
+                            return Err(WdError {
+                                error: v["value"]["error"].as_str().unwrap_or("unknown").to_string(),
+                                message: v["value"]["message"].as_str().unwrap_or_default().to_string(),
+                            })
+                        }
+                        _ => eprintln!("WebDriver {method} {path}: {status} from the driver ({text}); resending"),
+                    }
+                }
+                Ok(r) => break r,
+                Err(e) if (e.is_connect() || e.is_request()) && attempt < 4 => {}
+                Err(e) => panic!("WebDriver {method} {path}: {e}"),
             }
-            Err(e) => panic!("WebDriver {method} {path}: {e}"),
+            std::thread::sleep(Duration::from_millis(200 * attempt));
         };
         let ok = resp.status().is_success();
         let v: Value = resp.json().unwrap_or(Value::Null);

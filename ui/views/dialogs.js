@@ -45,7 +45,8 @@ export function modal({ title, body = [], confirmLabel = 'OK', danger = false, c
     document.body.append(dlg);
     sync();
     dlg.showModal();
-    (form.querySelector('input, textarea, select') ?? ok).focus();
+    // A destructive confirmation starts on Cancel, so a stray Enter never destroys anything.
+    (form.querySelector('input, textarea, select') ?? (danger ? cancel : ok)).focus();
   });
 }
 
