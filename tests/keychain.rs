@@ -96,7 +96,7 @@ async fn secrets_reach_the_keychain_and_never_sqlite_and_removal_removes_both() 
     assert!(!file_contains(&dir.path().join("skydeck.db"), "t0ken"));
     let json = serde_json::to_string(&deck.list_clouds().unwrap()).unwrap() + &serde_json::to_string(&deck.machines(None).unwrap()).unwrap();
     assert!(!json.contains(marker));
-    assert!(cloud.fields.get("token").is_none(), "secret fields are not part of the saved cloud");
+    assert!(!cloud.fields.contains_key("token"), "secret fields are not part of the saved cloud");
 
     deck.remove_cloud("kc").await.unwrap();
     assert!(!keychain_items(&svc).contains(&cloud.id), "keychain entry removed with the cloud");

@@ -86,7 +86,7 @@ async fn clouds_follow_their_own_timetables_and_changes_arrive_as_events() {
     bad.force_status.store(0, Ordering::Relaxed);
     handle.refresh_now();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let last_bad = events.lock().unwrap().iter().filter(|e| e.outcome.cloud_id == bad_id).last().cloned().unwrap();
+    let last_bad = events.lock().unwrap().iter().rfind(|e| e.outcome.cloud_id == bad_id).cloned().unwrap();
     assert!(last_bad.outcome.error.is_none());
     assert_eq!(last_bad.next_refresh_ms, 800);
 }

@@ -131,7 +131,7 @@ pub enum Handled {
     Refreshing,
     WizardRequested,
     Quitting,
-    Acted(skydeck_core::model::Machine),
+    Acted(Box<skydeck_core::model::Machine>),
     Copied(String),
 }
 
@@ -166,7 +166,7 @@ pub async fn handle<R: Runtime>(app: &AppHandle<R>, cmd: TrayCommand) -> Result<
             crate::notify::action_finished(app, &name, action, result.as_ref().map(|_| ()), true);
             let m = result?;
             let _ = app.emit(MACHINE_UPDATED, &m);
-            Ok(Handled::Acted(m))
+            Ok(Handled::Acted(Box::new(m)))
         }
         TrayCommand::CopyIp { cloud_id, id } => {
             let m = deck.find_machine(&format!("{cloud_id}/{id}")).map_err(ErrorBody::from)?;

@@ -66,7 +66,7 @@ fn the_native_menu_has_one_item_per_model_entry_with_parseable_ids() {
         machine("c1", "i-2", MachineState::Stopped, &[Action::Start], None),
     ];
     let pins = [("c1".to_string(), "i-1".to_string()), ("c1".to_string(), "i-2".to_string())];
-    let model = tray_model(&[cloud.clone()], &ms, &pins);
+    let model = tray_model(std::slice::from_ref(&cloud), &ms, &pins);
     let menu = build_menu(app.handle(), &model).unwrap();
     let got = ids(menu.items().unwrap());
     let want_in_order = [
@@ -124,6 +124,8 @@ fn every_tray_command_is_routed_to_its_effect() {
     app.listen_any(OPEN_WIZARD, move |_| {
         let _ = wtx.send(());
     });
+    // One iteration runs setup (run_return would block until the app exits).
+    #[allow(deprecated)]
     app.run_iteration(|_, _| {}); // runs setup: live refresh starts and lists the host at once
     let h = app.handle().clone();
     let run = |cmd: TrayCommand| tauri::async_runtime::block_on(handle(&h, cmd));

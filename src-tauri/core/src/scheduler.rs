@@ -5,6 +5,7 @@
 //! - slow (the user's setting, default 60 s) when idle;
 //! - slower still while the window is hidden (or paused, if the user chose that);
 //! - on errors, exponential backoff (capped); a rate limit's Retry-After is honoured.
+//!
 //! Each cloud has its own timetable: one failing cloud never moves another's.
 
 use std::collections::HashMap;
@@ -306,9 +307,7 @@ mod tests {
         let due_a = s.next_due("a").unwrap();
         assert!(due_a <= clock.now() + Duration::from_secs(5), "showing the window pulls a stale timetable in");
 
-        let mut cfg = SchedulerConfig::default();
-        cfg.hidden_factor = None;
-        s.set_config(cfg);
+        s.set_config(SchedulerConfig { hidden_factor: None, ..SchedulerConfig::default() });
         s.set_visible(false);
         s.take_due();
         let paused = s.record("a", Outcome::Ok { transitioning: false }).unwrap();
