@@ -39,7 +39,7 @@ async fn lists_droplets_of_the_spec_example() {
     let m = &machines[0];
     assert_eq!(m.name, "example.com");
     assert_eq!((m.raw_state.as_str(), m.state), ("active", MachineState::Running));
-    assert_eq!(m.actions, [Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]);
+    assert_eq!(m.actions, [Action::Stop, Action::ForceOff, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]);
     assert_eq!((m.location.as_str(), m.size.as_str()), ("nyc3", "s-1vcpu-1gb"));
     assert_eq!(m.image, "Ubuntu 20.04 (LTS) x64");
     assert_eq!(m.public_ips, ["192.241.165.154", "2604:a880:0:1010::18a:a001"]);
@@ -111,7 +111,7 @@ async fn power_actions_rename_and_destroy() {
     let machine = driver.list_machines().await.unwrap().remove(0);
     rec.take();
 
-    for action in [Action::Start, Action::Stop, Action::Reboot] {
+    for action in [Action::Start, Action::Stop, Action::ForceOff, Action::Reboot] {
         driver.machine_action(&machine, action).await.unwrap();
     }
     driver.rename(&machine, "renamed.example.com").await.unwrap();
@@ -120,7 +120,7 @@ async fn power_actions_rename_and_destroy() {
     let sent: Vec<_> = rec.exchanges().into_iter().map(|e| (e.method, e.path, e.status)).collect();
     let action = ("POST".to_string(), "/v2/droplets/3164444/actions".to_string(), 201);
     let destroy = ("DELETE".to_string(), "/v2/droplets/3164444".to_string(), 204);
-    assert_eq!(sent, [action.clone(), action.clone(), action.clone(), action, destroy]);
+    assert_eq!(sent, [action.clone(), action.clone(), action.clone(), action.clone(), action, destroy]);
     rec.assert_clean();
 
     let err = driver.rename(&machine, "  ").await.unwrap_err();
@@ -129,7 +129,7 @@ async fn power_actions_rename_and_destroy() {
     bad.id = "not-a-droplet".into();
     let err = driver.machine_action(&bad, Action::Reboot).await.unwrap_err();
     assert_eq!((err.code(), err.field()), ("invalid_input", Some("machine")));
-    assert_eq!(rec.exchanges().len(), 5, "refused input sends nothing");
+    assert_eq!(rec.exchanges().len(), 6, "refused input sends nothing");
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ async fn the_lifecycle_suite_passes_against_podman() {
     let mut suite = Lifecycle::new(&SPEC, driver.as_ref(), true);
     suite.create = Some(request("skydeck-suite", &[]));
     let report = suite.run().await;
-    for step in ["list", "create", "stop", "start", "reboot", "rename", "destroy"] {
+    for step in ["list", "create", "stop", "start", "suspend", "resume", "force_off", "reboot", "rename", "destroy"] {
         assert!(report.ran(step), "{step} did not run: {report:?}");
     }
     assert_eq!(report.skipped, [("tag", "capabilities.tag is false")]);

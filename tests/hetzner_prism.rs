@@ -207,7 +207,11 @@ async fn runs_the_lifecycle_suite() {
     let mut suite = Lifecycle::new(&SPEC, driver.as_ref(), false);
     suite.create = Some(create_request());
     let report = suite.run().await;
-    assert_eq!(report.ran, ["list", "create", "stop", "start", "reboot", "rename", "tag", "destroy"], "{report:?}");
+    assert_eq!(
+        report.ran,
+        ["list", "create", "stop", "start", "force_off", "start-after-force-off", "reboot", "rename", "tag", "destroy"],
+        "{report:?}"
+    );
     assert_eq!(rec.find("PUT", "/servers/42").len(), 2, "rename and labels");
     rec.assert_clean();
 }

@@ -108,7 +108,7 @@ async fn runs_the_lifecycle_suite_statefully() {
     suite.settle = Duration::from_secs(10);
     let report = suite.run().await;
 
-    for step in ["list", "create", "stop", "start", "reboot", "stop-for-rename", "rename", "tag", "destroy"] {
+    for step in ["list", "create", "stop", "start", "suspend", "resume", "force_off", "reboot", "stop-for-rename", "rename", "tag", "destroy"] {
         assert!(report.ran(step), "{step} did not run: {report:?}");
     }
     assert!(report.skipped.is_empty(), "{report:?}");

@@ -51,7 +51,7 @@ async fn digitalocean_lifecycle_on_prism() {
     let secrets = BTreeMap::from([("token".to_string(), Sensitive::new("dop_v1_suite".to_string()))]);
     let driver = (digitalocean::SPEC.connect)(Connection { cloud_id: "d".into(), fields, secrets, http: rec.client() }).unwrap();
     let report = Lifecycle::new(&digitalocean::SPEC, driver.as_ref(), false).run().await;
-    for step in ["list", "stop", "start", "reboot", "rename", "tag", "destroy"] {
+    for step in ["list", "stop", "start", "force_off", "reboot", "rename", "tag", "destroy"] {
         assert!(report.ran(step), "digitalocean skipped {step}: {report:?}");
     }
     rec.assert_clean();

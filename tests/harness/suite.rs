@@ -1,6 +1,6 @@
 //! The reusable lifecycle suite every provider runs against its peer:
-//! list → create → stop → start → reboot → rename → tag → destroy, skipping what the
-//! provider's capabilities say it lacks.
+//! list → create → stop → start → suspend/resume → force off → reboot → rename → tag → destroy,
+//! skipping what the provider's capabilities say it lacks.
 //!
 //! With a stateful peer (moto, libvirt's test driver, podman) every step is checked by
 //! listing again and waiting for the expected state. With a stateless peer (Prism, fixture
@@ -133,6 +133,20 @@ impl<'a> Lifecycle<'a> {
             machine = self.act(&machine, Action::Start, MachineState::Running, &mut report, "start").await;
         } else {
             report.skipped.push(("start", "capabilities.start is false"));
+        }
+        if caps.suspend {
+            machine = self.act(&machine, Action::Suspend, MachineState::Suspended, &mut report, "suspend").await;
+            machine = self.act(&machine, Action::Resume, MachineState::Running, &mut report, "resume").await;
+        } else {
+            report.skipped.push(("suspend", "capabilities.suspend is false"));
+        }
+        if caps.force_off {
+            machine = self.act(&machine, Action::ForceOff, MachineState::Stopped, &mut report, "force_off").await;
+            if caps.start {
+                machine = self.act(&machine, Action::Start, MachineState::Running, &mut report, "start-after-force-off").await;
+            }
+        } else {
+            report.skipped.push(("force_off", "capabilities.force_off is false"));
         }
         if caps.reboot {
             machine = self.act(&machine, Action::Reboot, MachineState::Running, &mut report, "reboot").await;

@@ -6,6 +6,12 @@ export const ACTIONS = {
   start: { label: 'Start', running: 'Starting…', bulk: true },
   stop: { label: 'Stop', running: 'Stopping…', bulk: true },
   reboot: { label: 'Reboot', running: 'Rebooting…', bulk: true },
+  suspend: { label: 'Suspend', running: 'Suspending…' },
+  resume: { label: 'Resume', running: 'Resuming…' },
+  force_off: {
+    label: 'Power off…', running: 'Powering off…', danger: true,
+    confirm: 'This cuts the power without a clean shutdown, like pulling the plug: unsaved data on the machine may be lost.',
+  },
   rename: { label: 'Rename…', running: 'Renaming…', prompt: true },
   tag: { label: 'Tags…', running: 'Saving tags…', prompt: true },
   destroy: { label: 'Destroy…', running: 'Destroying…', danger: true, confirmByName: true },
@@ -16,7 +22,7 @@ export function runningLabel(action) {
   return ACTIONS[action]?.running ?? `${action}…`;
 }
 
-const ORDER = ['start', 'stop', 'reboot', 'rename', 'tag', 'destroy'];
+const ORDER = ['start', 'resume', 'stop', 'suspend', 'reboot', 'force_off', 'rename', 'tag', 'destroy'];
 
 /** The buttons of a machine's details panel, in a fixed order; none while an action runs. */
 export function actionButtons(machine, pending = null) {

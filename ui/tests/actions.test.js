@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionButtons, bulkActions, destroyConfirmed, parseTags, formatTags } from '../lib/actions.js';
+import { ACTIONS, actionButtons, bulkActions, destroyConfirmed, parseTags, formatTags } from '../lib/actions.js';
 
 const m = (name, state, actions) => ({ id: `id-${name}`, cloud_id: 'c', name, state, actions });
 
@@ -49,4 +49,13 @@ test('the tag editor parses key=value lines and reports bad ones', () => {
   assert.deepEqual(parseTags('=oops').errors, ["line 1: a tag needs a key before '='"]);
   assert.equal(formatTags({ env: 'prod', backup: '' }), 'env=prod\nbackup');
   assert.deepEqual(parseTags(formatTags({ a: '1', b: '' })).tags, { a: '1', b: '' });
+});
+
+test('suspend, resume and power off get buttons in a fixed order; power off asks first', () => {
+  const m = { actions: ['destroy', 'force_off', 'suspend', 'stop', 'reboot'] };
+  assert.deepEqual(actionButtons(m).map((b) => b.action), ['stop', 'suspend', 'reboot', 'force_off', 'destroy']);
+  assert.ok(ACTIONS.force_off.confirm && ACTIONS.force_off.danger);
+  assert.deepEqual(actionButtons({ actions: ['resume', 'destroy'] }).map((b) => b.label), ['Resume', 'Destroy…']);
+  // Not offered in bulk: they are rarer and (power off) need a confirmation each.
+  assert.deepEqual(bulkActions([{ actions: ['suspend', 'force_off'] }]), []);
 });

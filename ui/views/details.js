@@ -1,11 +1,11 @@
 // The details side panel of one machine: every field, IPs with copy buttons, tags, the raw
 // state, and the actions its provider allows in its current state.
 import { h, replace, logo } from '../lib/dom.js';
-import { actionButtons, destroyConfirmed, parseTags, formatTags, runningLabel } from '../lib/actions.js';
+import { ACTIONS, actionButtons, destroyConfirmed, parseTags, formatTags, runningLabel } from '../lib/actions.js';
 import { machineKey } from '../lib/machines.js';
 import { app } from '../app.js';
 import { api } from '../api.js';
-import { promptDialog, typeToConfirm } from './dialogs.js';
+import { confirmDialog, promptDialog, typeToConfirm } from './dialogs.js';
 import { toast } from './toast.js';
 import { togglePin } from '../live.js';
 import { OFFLINE_REASON } from '../lib/live.js';
@@ -110,6 +110,13 @@ async function act(m, action) {
         await app.setTags(m, tags);
       },
     });
+  }
+  if (ACTIONS[action]?.confirm) {
+    const ok = await confirmDialog({
+      title: `${ACTIONS[action].label.replace('…', '')} '${m.name || m.id}'?`,
+      message: ACTIONS[action].confirm, confirmLabel: ACTIONS[action].label.replace('…', ''), danger: true,
+    });
+    if (!ok) return;
   }
   if (action === 'destroy') {
     const expected = m.name || m.id;

@@ -2,7 +2,7 @@
 //! never delays or hides the others. A failed cloud keeps its last-known machines (marked
 //! stale) and the error is kept in its status.
 
-use crate::diff::{diff, Change};
+use crate::diff::Change;
 use crate::error::{Error, ErrorBody};
 use crate::model::Cloud;
 use crate::providers;
@@ -58,18 +58,17 @@ impl Skydeck {
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(machines) => {
-                let before = self.store.list_machines(Some(&cloud.id)).unwrap_or_default();
                 let stored = self.store.replace_machines(&cloud.id, &machines, &now);
-                let changes = match &stored {
-                    Ok(()) => diff(&before, &self.store.list_machines(Some(&cloud.id)).unwrap_or_default()),
-                    Err(_) => Vec::new(),
+                let (changes, error) = match stored {
+                    Ok(changes) => (changes, None),
+                    Err(e) => (Vec::new(), Some(ErrorBody::from(e))),
                 };
                 RefreshOutcome {
                     cloud_id: cloud.id.clone(),
                     title: cloud.title.clone(),
                     machine_count: machines.len(),
                     elapsed_ms,
-                    error: stored.err().map(ErrorBody::from),
+                    error,
                     retry_after_secs: None,
                     transitioning: machines.iter().any(|m| m.state.is_transitioning()),
                     changes,

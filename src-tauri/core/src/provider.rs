@@ -150,16 +150,17 @@ impl Capabilities {
 }
 
 /// The shared default for which actions make sense in which state; a provider may declare its
-/// own table instead.
+/// own table instead. Entries the provider's capabilities lack are dropped (`allowed_actions`),
+/// so e.g. ForceOff (a hard power-off when a graceful stop is ignored) shows only where it exists.
 pub const DEFAULT_ACTIONS: &[(MachineState, &[Action])] = &[
-    (MachineState::Running, &[Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Running, &[Action::Stop, Action::ForceOff, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
     (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
     (MachineState::Suspended, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Error, &[Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Unknown, &[Action::Destroy, Action::Tag]),
+    (MachineState::Error, &[Action::Reboot, Action::ForceOff, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Unknown, &[Action::ForceOff, Action::Destroy, Action::Tag]),
     (MachineState::Pending, &[Action::Destroy, Action::Tag]),
     (MachineState::Starting, &[Action::Tag]),
-    (MachineState::Stopping, &[Action::Tag]),
+    (MachineState::Stopping, &[Action::ForceOff, Action::Tag]),
     (MachineState::Rebooting, &[Action::Tag]),
     (MachineState::Terminated, &[]),
 ];
@@ -167,14 +168,14 @@ pub const DEFAULT_ACTIONS: &[(MachineState, &[Action])] = &[
 /// The shared table for providers whose `suspended` is imposed by the provider (billing or
 /// abuse, e.g. Linode, Vultr): the user cannot start their way out of it.
 pub const ACTIONS_SUSPENDED_BY_PROVIDER: &[(MachineState, &[Action])] = &[
-    (MachineState::Running, &[Action::Stop, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Running, &[Action::Stop, Action::ForceOff, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
     (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
     (MachineState::Suspended, &[Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Error, &[Action::Reboot, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Unknown, &[Action::Destroy, Action::Tag]),
+    (MachineState::Error, &[Action::Reboot, Action::ForceOff, Action::Destroy, Action::Rename, Action::Tag]),
+    (MachineState::Unknown, &[Action::ForceOff, Action::Destroy, Action::Tag]),
     (MachineState::Pending, &[Action::Destroy, Action::Tag]),
     (MachineState::Starting, &[Action::Tag]),
-    (MachineState::Stopping, &[Action::Tag]),
+    (MachineState::Stopping, &[Action::ForceOff, Action::Tag]),
     (MachineState::Rebooting, &[Action::Tag]),
     (MachineState::Terminated, &[]),
 ];

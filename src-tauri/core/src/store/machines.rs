@@ -1,25 +1,32 @@
 use super::Store;
+use crate::diff::{diff_rows, Change};
 use crate::error::{ErrorBody, Result};
 use crate::model::Machine;
 use rusqlite::params;
 
 impl Store {
     /// Replaces a cloud's cached machines with a fresh list and records success, atomically.
-    pub fn replace_machines(&self, cloud_id: &str, machines: &[Machine], now: &str) -> Result<()> {
+    /// Returns what changed against the previous list (nothing if the cloud is gone).
+    pub fn replace_machines(&self, cloud_id: &str, machines: &[Machine], now: &str) -> Result<Vec<Change>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         // The cloud may have been removed while its refresh was in flight: then drop the result.
         let exists: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM clouds WHERE id = ?1)", [cloud_id], |r| r.get(0))?;
         if !exists {
-            return Ok(());
+            return Ok(Vec::new());
         }
+        let old: Vec<(String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, json FROM machines WHERE cloud_id = ?1")?;
+            let rows = stmt.query_map([cloud_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let fresh: Vec<Machine> = machines.iter().map(|m| Machine { stale: false, ..m.clone() }).collect();
+        let new: Vec<(&Machine, String)> =
+            fresh.iter().map(|m| (m, serde_json::to_string(m).expect("machine serializes"))).collect();
         tx.execute("DELETE FROM machines WHERE cloud_id = ?1", [cloud_id])?;
         {
             let mut ins = tx.prepare("INSERT INTO machines (cloud_id, id, json, seen_at) VALUES (?1, ?2, ?3, ?4)")?;
-            for m in machines {
-                let mut m = m.clone();
-                m.stale = false;
-                let json = serde_json::to_string(&m).expect("machine serializes");
+            for (m, json) in &new {
                 ins.execute(params![cloud_id, m.id, json, now])?;
             }
         }
@@ -29,7 +36,7 @@ impl Store {
             params![cloud_id, now],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(diff_rows(old, &new))
     }
 
     /// Records a failed refresh; cached machines stay as they are.

@@ -57,7 +57,7 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         rename: true,
         tag: true,
         suspend: false,
-        force_off: false,
+        force_off: true,
         user_data: true,
         key_delivery: KeyDelivery::Registered,
     },
@@ -272,7 +272,9 @@ impl Provider for DigitalOcean {
                 self.call(Method::DELETE, self.url(&["droplets", &id]), None, Idempotency::Idempotent).await?;
                 return Ok(());
             }
-            Action::Suspend | Action::Resume | Action::ForceOff => {
+            // For a droplet whose OS ignores the graceful shutdown.
+            Action::ForceOff => "power_off",
+            Action::Suspend | Action::Resume => {
                 return Err(Error::NotSupported(format!("{TITLE} cannot {action} machines")))
             }
             Action::Rename | Action::Tag => {

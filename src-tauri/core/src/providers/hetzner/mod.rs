@@ -77,27 +77,10 @@ pub static SPEC: ProviderSpec = ProviderSpec {
         ("rebuilding", MachineState::Pending),
         ("unknown", MachineState::Unknown),
     ],
-    actions: ACTIONS,
+    actions: DEFAULT_ACTIONS,
     connect,
     detect: None,
 };
-
-/// The shared table plus Hetzner's hard power-off, for when a graceful shutdown is ignored.
-const ACTIONS: &[(MachineState, &[Action])] = &[
-    (
-        MachineState::Running,
-        &[Action::Stop, Action::ForceOff, Action::Reboot, Action::Destroy, Action::Rename, Action::Tag],
-    ),
-    (MachineState::Stopped, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Suspended, &[Action::Start, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Error, &[Action::Reboot, Action::ForceOff, Action::Destroy, Action::Rename, Action::Tag]),
-    (MachineState::Unknown, &[Action::ForceOff, Action::Destroy, Action::Tag]),
-    (MachineState::Pending, &[Action::Destroy, Action::Tag]),
-    (MachineState::Starting, &[Action::Tag]),
-    (MachineState::Stopping, &[Action::ForceOff, Action::Tag]),
-    (MachineState::Rebooting, &[Action::Tag]),
-    (MachineState::Terminated, &[]),
-];
 
 fn connect(c: Connection) -> Result<Box<dyn Provider>> {
     let api = BearerApi::connect(c, TITLE, "token", DEFAULT_ENDPOINT, TOKENS_HELP, error_from_response)?;
