@@ -55,6 +55,41 @@ fn first_start_offers_the_demo_and_one_click_adds_it() {
         );
         assert!(names.as_array().unwrap().iter().any(|n| n == "test"), "{names}");
         assert!(s.text("body").contains("Demo (KVM / libvirt)"));
+        // The row names its cloud by title, even when its machines arrived before the cloud list.
+        s.wait(
+            "the row's cloud title",
+            "return [...document.querySelectorAll('.grid-body .grid-row:not([hidden]) .col-cloud')].every(e => e.textContent.startsWith('Demo'))",
+            json!([]),
+            WAIT,
+        );
+
+        // Its details offer libvirt's extra actions; a hard power-off asks first.
+        s.click(".grid-body .grid-row:not([hidden]) .col-name");
+        let buttons = s.wait(
+            "the details panel's actions",
+            "const b = [...document.querySelectorAll('#details [data-action]')].map(x => x.dataset.action);
+             return b.includes('force_off') ? b : null",
+            json!([]),
+            WAIT,
+        );
+        for a in ["stop", "suspend", "reboot", "force_off", "destroy"] {
+            assert!(buttons.as_array().unwrap().iter().any(|b| b == a), "{a} missing: {buttons}");
+        }
+        s.screenshot("details");
+        s.click("#details [data-action=force_off]");
+        s.wait("the power-off question", "return document.querySelector('dialog[open] .btn-danger')", json!([]), WAIT);
+        s.screenshot("power-off-asks");
+        // Focus starts on Cancel: Escape/Cancel leaves the machine running.
+        s.click("dialog[open] .btn:not(.btn-danger)");
+        s.wait("the dialog to close", "return !document.querySelector('dialog[open]')", json!([]), WAIT);
+        s.click("#details [data-action=suspend]");
+        s.wait(
+            "the machine to be suspended",
+            "return [...document.querySelectorAll('.grid-body .grid-row:not([hidden]) .col-state')].some(e => e.textContent.includes('suspended'))",
+            json!([]),
+            WAIT,
+        );
+        s.screenshot("suspended");
     }
     s.screenshot("added");
     // Once something is added, the demo is no longer offered.

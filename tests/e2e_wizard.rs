@@ -73,13 +73,8 @@ fn key_part(openssh: &str) -> String {
     openssh.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
 }
 
-/// A screenshot once the page has painted its latest changes (WebKit's snapshot can otherwise
-/// show the frame before the last DOM update).
+/// A screenshot (the harness waits for the page to paint first).
 fn shot(s: &Session, name: &str) {
-    s.js_async(
-        "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
-        json!([]),
-    );
     s.screenshot(name);
 }
 

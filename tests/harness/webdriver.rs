@@ -272,6 +272,11 @@ impl Session {
         use base64::Engine;
         let n = self.step.get() + 1;
         self.step.set(n);
+        // WebKit's snapshot can show the frame before the last DOM update: let the page paint.
+        self.js_async(
+            "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+            json!([]),
+        );
         let b64 = self.ok(reqwest::Method::GET, "/screenshot", None);
         let png = base64::engine::general_purpose::STANDARD
             .decode(b64.as_str().unwrap_or_default())

@@ -120,10 +120,13 @@ export function createTable(root) {
         setText(cell, label);
         cell.title = pending ? label : `${m.state} (${m.raw_state})`;
       } else if (c.key === 'cloud') {
-        if (r.cloudId !== m.cloud_id) {
-          const cloud = app.ctx.cloud(m.cloud_id);
-          replace(cell, logo(app.ctx.provider(m.provider) ?? { title: m.provider }, 16), h('span', { text: cloud?.title ?? m.cloud_id }));
+        // Redrawn when the row shows another cloud or the cloud's title changed (renamed, or
+        // machines that arrived before their cloud was listed).
+        const title = app.ctx.cloud(m.cloud_id)?.title ?? m.cloud_id;
+        if (r.cloudId !== m.cloud_id || r.cloudTitle !== title) {
+          replace(cell, logo(app.ctx.provider(m.provider) ?? { title: m.provider }, 16), h('span', { text: title }));
           r.cloudId = m.cloud_id;
+          r.cloudTitle = title;
         }
         cell.title = m.stale ? `Stale: ${app.ctx.cloud(m.cloud_id)?.status?.error?.message ?? 'the last refresh failed'}` : '';
       } else {
