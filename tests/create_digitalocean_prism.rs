@@ -5,7 +5,7 @@
 
 use skydeck_core::catalog::CatalogKind;
 use skydeck_core::keys;
-use skydeck_core::model::{CreateMachine, MachineState, SshPublicKey, Tags};
+use skydeck_core::model::{CreateMachine, MachineState, SshPublicKey};
 use skydeck_core::provider::{Connection, Provider};
 use skydeck_core::providers::digitalocean::SPEC;
 use skydeck_core::secrets::{MemorySecrets, Sensitive};
@@ -15,6 +15,7 @@ use skydeck_tests::suite::Lifecycle;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use skydeck_tests::tags;
 
 const TOKEN: &str = "dop_v1_prism_create_token_0123456789";
 
@@ -26,10 +27,6 @@ fn connect(rec: &Recorder) -> Box<dyn Provider> {
     let fields = BTreeMap::from([("endpoint".to_string(), prism().url())]);
     let secrets = BTreeMap::from([("token".to_string(), Sensitive::new(TOKEN.to_string()))]);
     (SPEC.connect)(Connection { cloud_id: "do".into(), fields, secrets, http: rec.client() }).unwrap()
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn public(name: &str) -> SshPublicKey {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use skydeck_core::catalog::CatalogKind;
 use skydeck_core::http::HttpClient;
-use skydeck_core::model::{Action, CreateMachine, MachineState, Tags};
+use skydeck_core::model::{Action, CreateMachine, MachineState};
 use skydeck_core::provider::Connection;
 use skydeck_core::providers::ec2::{self, IMAGE_SOURCES};
 use skydeck_core::secrets::{MemorySecrets, Sensitive};
@@ -17,12 +17,9 @@ use std::collections::BTreeMap;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use skydeck_tests::tags;
 
 const REGION: &str = "eu-west-1";
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
 
 fn keychain_ready() -> bool {
     if skydeck_tests::has_secret_service() {

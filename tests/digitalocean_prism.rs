@@ -3,14 +3,15 @@
 //! spec (`sl-violations`) and answers with the spec's examples, which the driver must parse.
 
 use skydeck_core::http::Idempotency;
-use skydeck_core::model::{Action, MachineState, Tags};
-use skydeck_core::provider::{Connection, Provider};
+use skydeck_core::model::{Action, MachineState};
+use skydeck_core::provider::Provider;
 use skydeck_core::providers::digitalocean::{self, SPEC};
 use skydeck_core::secrets::{MemorySecrets, Sensitive};
 use skydeck_core::{NewCloud, Skydeck};
 use skydeck_tests::prism::{Prism, Recorder};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use skydeck_tests::tags;
 
 const TOKEN: &str = "dop_v1_prism_test_token_0123456789";
 
@@ -19,13 +20,7 @@ fn prism() -> &'static Prism {
 }
 
 fn connect(rec: &Recorder, token: &str) -> skydeck_core::Result<Box<dyn Provider>> {
-    let fields = BTreeMap::from([("endpoint".to_string(), prism().url())]);
-    let secrets = BTreeMap::from([("token".to_string(), Sensitive::new(token.to_string()))]);
-    (SPEC.connect)(Connection { cloud_id: "do-test".into(), fields, secrets, http: rec.client() })
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    skydeck_tests::connect_driver(&SPEC, &prism().url(), ("token", token), rec.client())
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! reference for every field and every state change.
 
 use skydeck_core::http::HttpClient;
-use skydeck_core::model::{Action, Machine, MachineState, Tags};
+use skydeck_core::model::{Action, Machine, MachineState};
 use skydeck_core::provider::{Connection, Provider};
 use skydeck_core::providers::ec2::Ec2;
 use skydeck_core::secrets::{cloud_account, MemorySecrets, SecretStore, Sensitive};
@@ -12,6 +12,7 @@ use skydeck_tests::moto::{Moto, Seeded};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use skydeck_tests::tags;
 
 fn deck() -> (tempfile::TempDir, Skydeck, MemorySecrets) {
     let dir = tempfile::tempdir().unwrap();
@@ -33,10 +34,6 @@ fn ec2_cloud(moto: &Moto, regions: Option<&str>, key: &str, secret: &str) -> New
 
 fn find<'a>(machines: &'a [Machine], id: &str) -> &'a Machine {
     machines.iter().find(|m| m.id == id).unwrap_or_else(|| panic!("{id} not listed in {machines:#?}"))
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn assert_matches_boto(m: &Machine, s: &Seeded) {

@@ -8,8 +8,8 @@
 
 use serde_json::json;
 use skydeck_core::http::Idempotency;
-use skydeck_core::model::{Action, CreateMachine, Machine, MachineState, SshPublicKey, Tags};
-use skydeck_core::provider::{Connection, Provider};
+use skydeck_core::model::{Action, CreateMachine, Machine, MachineState, SshPublicKey};
+use skydeck_core::provider::Provider;
 use skydeck_core::providers::hetzner::{self, SPEC};
 use skydeck_core::secrets::{MemorySecrets, Sensitive};
 use skydeck_core::{NewCloud, Skydeck};
@@ -19,6 +19,7 @@ use skydeck_tests::suite::Lifecycle;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use skydeck_tests::tags;
 
 const TOKEN: &str = "hetznerPrismTestToken0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 const PUBKEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBnDjLNjW2CYezqqLpAnVaHN+A/g986/lf3QPK1endvg me@laptop";
@@ -30,17 +31,11 @@ fn prism() -> &'static Prism {
 }
 
 fn connect_to(url: &str, rec: &Recorder, token: &str) -> skydeck_core::Result<Box<dyn Provider>> {
-    let fields = BTreeMap::from([("endpoint".to_string(), url.to_string())]);
-    let secrets = BTreeMap::from([("token".to_string(), Sensitive::new(token.to_string()))]);
-    (SPEC.connect)(Connection { cloud_id: "hetzner-test".into(), fields, secrets, http: rec.client() })
+    skydeck_tests::connect_driver(&SPEC, url, ("token", token), rec.client())
 }
 
 fn connect(rec: &Recorder) -> Box<dyn Provider> {
     connect_to(&prism().url(), rec, TOKEN).unwrap()
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn create_request() -> CreateMachine {

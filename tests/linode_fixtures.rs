@@ -6,23 +6,20 @@
 
 use base64::Engine;
 use serde_json::json;
-use skydeck_core::model::{Action, CreateMachine, MachineState, SshPublicKey, Tags};
+use skydeck_core::model::{Action, CreateMachine, MachineState, SshPublicKey};
 use skydeck_core::provider::{Connection, Provider};
 use skydeck_core::providers::linode::{parse, SPEC};
 use skydeck_core::secrets::Sensitive;
 use skydeck_tests::fixture;
 use skydeck_tests::replay::{Replay, Reply};
 use std::collections::BTreeMap;
+use skydeck_tests::tags;
 
 const DIR: &str = "linode_v4";
 const PUBKEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBnDjLNjW2CYezqqLpAnVaHN+A/g986/lf3QPK1endvg me@laptop";
 
 fn fx(file: &str) -> String {
     fixture(DIR, file)
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn driver(replay: &Replay) -> Box<dyn Provider> {

@@ -6,13 +6,14 @@
 
 use base64::Engine;
 use serde_json::json;
-use skydeck_core::model::{Action, CreateMachine, MachineState, SshPublicKey, Tags};
+use skydeck_core::model::{Action, CreateMachine, MachineState, SshPublicKey};
 use skydeck_core::provider::{Connection, Provider};
 use skydeck_core::providers::vultr::{parse, SPEC};
 use skydeck_core::secrets::Sensitive;
 use skydeck_tests::fixture;
 use skydeck_tests::replay::{Replay, Reply};
 use std::collections::BTreeMap;
+use skydeck_tests::tags;
 
 const DIR: &str = "vultr_v2";
 /// The public key of `list_key_pairs.json` (libcloud's recording), with another comment.
@@ -21,10 +22,6 @@ const NEW_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBnDjLNjW2CYezqqLpAnV
 
 fn fx(file: &str) -> String {
     fixture(DIR, file)
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn driver(replay: &Replay) -> Box<dyn Provider> {

@@ -5,8 +5,8 @@
 //! replay server.
 
 use skydeck_core::http::Idempotency;
-use skydeck_core::model::{Action, CreateMachine, Machine, MachineState, SshPublicKey, Tags};
-use skydeck_core::provider::{Connection, Provider};
+use skydeck_core::model::{Action, CreateMachine, Machine, MachineState, SshPublicKey};
+use skydeck_core::provider::Provider;
 use skydeck_core::providers::vultr::{self, SPEC};
 use skydeck_core::secrets::{MemorySecrets, Sensitive};
 use skydeck_core::{NewCloud, Skydeck};
@@ -16,6 +16,7 @@ use skydeck_tests::suite::Lifecycle;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use skydeck_tests::tags;
 
 const KEY: &str = "VULTRPRISMTESTKEY0123456789ABCDEFGHI";
 const PUBKEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBnDjLNjW2CYezqqLpAnVaHN+A/g986/lf3QPK1endvg me@laptop";
@@ -26,17 +27,11 @@ fn prism() -> &'static Prism {
 }
 
 fn connect_to(url: &str, rec: &Recorder, key: &str) -> skydeck_core::Result<Box<dyn Provider>> {
-    let fields = BTreeMap::from([("endpoint".to_string(), url.to_string())]);
-    let secrets = BTreeMap::from([("api_key".to_string(), Sensitive::new(key.to_string()))]);
-    (SPEC.connect)(Connection { cloud_id: "vultr-test".into(), fields, secrets, http: rec.client() })
+    skydeck_tests::connect_driver(&SPEC, url, ("api_key", key), rec.client())
 }
 
 fn connect(rec: &Recorder) -> Box<dyn Provider> {
     connect_to(&prism().url(), rec, KEY).unwrap()
-}
-
-fn tags(pairs: &[(&str, &str)]) -> Tags {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn create_request() -> CreateMachine {

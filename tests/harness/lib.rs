@@ -46,3 +46,22 @@ pub fn cli_bin() -> PathBuf {
     assert!(bin.exists(), "{} is missing: run `cargo build -p skydeck-cli` first (./dev test does)", bin.display());
     bin
 }
+
+/// A tag map from pairs, for assertions: `tags(&[("env", "prod")])`.
+pub fn tags(pairs: &[(&str, &str)]) -> skydeck_core::model::Tags {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Connects a provider's driver to a local peer: `endpoint` as its API endpoint field and one
+/// secret field, all traffic through `http` (e.g. a Prism [`prism::Recorder`]'s client).
+pub fn connect_driver(
+    spec: &skydeck_core::provider::ProviderSpec,
+    endpoint: &str,
+    secret: (&str, &str),
+    http: skydeck_core::http::HttpClient,
+) -> skydeck_core::Result<Box<dyn skydeck_core::provider::Provider>> {
+    use skydeck_core::secrets::Sensitive;
+    let fields = std::collections::BTreeMap::from([("endpoint".to_string(), endpoint.to_string())]);
+    let secrets = std::collections::BTreeMap::from([(secret.0.to_string(), Sensitive::new(secret.1.to_string()))]);
+    (spec.connect)(skydeck_core::provider::Connection { cloud_id: format!("{}-test", spec.id), fields, secrets, http })
+}
