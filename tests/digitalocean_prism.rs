@@ -169,8 +169,8 @@ async fn a_request_without_token_is_unauthenticated() {
     let http = rec.client();
     let req = http.client().get(format!("{}/v2/account", prism().url())).build().unwrap();
     let resp = http.send(req, Idempotency::Idempotent, "DigitalOcean").await.unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.text().await.unwrap();
+    let status = resp.status.as_u16();
+    let body = resp.body;
     assert_eq!(status, 401);
     let err = digitalocean::error_from_response(status, &body, None);
     assert_eq!(err.code(), "unauthenticated");

@@ -24,9 +24,9 @@ fn shots(scenario: &str) -> PathBuf {
     dir
 }
 
+/// Skips (with the reason) only outside the test session; inside it a missing tool fails.
 fn should_skip() -> bool {
-    if let Some(why) = webdriver::skip_reason() {
-        eprintln!("SKIPPED e2e: {why}");
+    if webdriver::should_skip("e2e_app") {
         return true;
     }
     webdriver::assert_keychain_ready();
@@ -46,6 +46,54 @@ fn rows(s: &Session) -> Vec<Value> {
     .as_array()
     .cloned()
     .unwrap_or_default()
+}
+
+/// Fails if any of `secrets` is in a file under `data_dir` (SQLite and its WAL, logs, settings
+/// and UI preferences: the harness puts the app's XDG dirs there too), in an answer of any of
+/// the window's read commands, or in the DOM (markup and the values of form fields).
+fn assert_no_secret_anywhere(s: &Session, data_dir: &std::path::Path, secrets: &[&str]) {
+    fn files(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() { files(&p, out) } else { out.push(p) }
+        }
+    }
+    let mut all = Vec::new();
+    files(data_dir, &mut all);
+    let names: Vec<String> = all.iter().map(|p| p.strip_prefix(data_dir).unwrap().display().to_string()).collect();
+    for want in ["skydeck.db", "ui-prefs.json"] {
+        assert!(names.iter().any(|n| n.ends_with(want)), "{want} was written: {names:?}");
+    }
+    assert!(names.iter().any(|n| n.starts_with("logs/")), "a log was written: {names:?}");
+    for p in &all {
+        let bytes = std::fs::read(p).unwrap_or_default();
+        for secret in secrets {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "a secret is in {}", p.display());
+        }
+    }
+    let answers = s.js_async(
+        "const done = arguments[arguments.length - 1];
+         const inv = window.__TAURI__.core.invoke;
+         const calls = [['list_providers'], ['list_clouds'], ['list_machines'], ['list_keys'], ['activity', {limit: null, cloud: null}],
+                        ['list_pins'], ['get_settings'], ['get_ui_prefs'], ['detect_local_hosts']];
+         Promise.allSettled(calls.map(([c, a]) => inv(c, a ?? {}))).then(r => done(r.map((x, i) =>
+           [calls[i][0], x.status, JSON.stringify(x.value ?? x.reason)])))",
+        json!([]),
+    );
+    for answer in answers.as_array().unwrap() {
+        assert_eq!(answer[1], json!("fulfilled"), "{answer}");
+        for secret in secrets {
+            assert!(!answer[2].as_str().unwrap().contains(secret), "a secret in the answer of {}", answer[0]);
+        }
+    }
+    let dom = s.js(
+        "return document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea')].map(i => i.value).join('\\n')",
+        json!([]),
+    );
+    for secret in secrets {
+        assert!(!dom.as_str().unwrap().contains(secret), "a secret in the DOM");
+    }
 }
 
 /// Fills and submits the add-cloud form for EC2 (picked from the searchable grid).
@@ -238,12 +286,33 @@ fn ec2_cloud_through_the_form_then_actions_and_html_safety() {
          Promise.allSettled([
            window.__TAURI__.core.invoke('plugin:clipboard-manager|read_text'),
            window.__TAURI__.core.invoke('plugin:store|clear', {rid: 1}),
+           window.__TAURI__.core.invoke('plugin:store|load', {path: '/tmp/skydeck-e2e-outside.json'}),
+           window.__TAURI__.core.invoke('plugin:store|get_store', {path: '../../../.bashrc'}),
          ]).then(r => done(r.map(x => x.status + ' ' + String(x.reason))))",
         json!([]),
     );
+    assert_eq!(denied.as_array().unwrap().len(), 4);
     for d in denied.as_array().unwrap() {
         assert!(d.as_str().unwrap().starts_with("rejected") && d.as_str().unwrap().contains("not allowed"), "{d}");
     }
+    assert!(!std::path::Path::new("/tmp/skydeck-e2e-outside.json").exists());
+    // UI preferences go through Skydeck's own command: known keys with checked values only.
+    let prefs = s.js_async(
+        "const done = arguments[arguments.length - 1];
+         const set = (key, value) => window.__TAURI__.core.invoke('set_ui_pref', {key, value}).then(() => 'saved', e => `${e.code} ${e.field}`);
+         Promise.all([set('../../../.bashrc', 'x'), set('sidebarWidth', 'huge'), set('sidebarWidth', 300)])
+           .then(r => window.__TAURI__.core.invoke('get_ui_prefs').then(p => done([r, p.sidebarWidth])))",
+        json!([]),
+    );
+    assert_eq!(prefs, json!([["invalid_input key", "invalid_input value", "saved"], 300]));
+    // The troubleshooting log of this isolated run is beside its data.
+    let logs: Vec<_> = std::fs::read_dir(data.path().join("logs")).expect("a logs dir in SKYDECK_DATA_DIR").map(|e| e.unwrap().path()).collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(log.contains("Skydeck starts"), "{log}");
+    // After the whole flow (wrong secret, save, list, stop, bulk stop, rename, destroy), the
+    // secrets typed into the form are nowhere but the keychain.
+    assert_no_secret_anywhere(s, data.path(), &[moto.secret_access_key.as_str(), "wrong-secret-value"]);
 
     // The filter box: `/` focuses it; it matches names, IPs and tags.
     s.js("document.activeElement.blur()", json!([]));

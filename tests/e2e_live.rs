@@ -29,8 +29,7 @@ fn row_state(s: &webdriver::Session, id: &str) -> String {
 
 #[test]
 fn changes_arrive_live_and_the_cache_serves_offline() {
-    if let Some(why) = webdriver::skip_reason() {
-        eprintln!("SKIPPED e2e_live: {why}");
+    if webdriver::should_skip("e2e_live") {
         return;
     }
     webdriver::assert_keychain_ready();

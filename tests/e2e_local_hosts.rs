@@ -10,8 +10,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn first_start_offers_the_demo_and_one_click_adds_it() {
-    if let Some(why) = webdriver::skip_reason() {
-        eprintln!("SKIPPED e2e: {why}");
+    if webdriver::should_skip("e2e_local_hosts") {
         return;
     }
     webdriver::assert_keychain_ready();

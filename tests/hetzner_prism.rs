@@ -220,8 +220,8 @@ async fn a_request_without_token_is_unauthenticated() {
     let http = rec.client();
     let req = http.client().get(format!("{}/servers", prism().url())).build().unwrap();
     let resp = http.send(req, Idempotency::Idempotent, "Hetzner Cloud").await.unwrap();
-    let status = resp.status().as_u16();
-    let err = hetzner::error_from_response(status, &resp.text().await.unwrap(), None);
+    let status = resp.status.as_u16();
+    let err = hetzner::error_from_response(status, &resp.body, None);
     assert_eq!((status, err.code()), (401, "unauthenticated"));
     assert!(err.to_string().contains("Read & Write"), "{err}");
 }

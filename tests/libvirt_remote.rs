@@ -1,8 +1,8 @@
 //! The KVM / libvirt driver against a remote host over SSH: a libvirtd with only the test
 //! and remote drivers plus an sshd, both on 127.0.0.1 and started by the test
 //! (harness/libvirtd.rs). The driver connects with `test+ssh://…`, with the private key
-//! from the keychain (written to a 0600 temp file only while connecting), a `keyfile=` the
-//! user put in the URI, or ssh-agent.
+//! from the keychain (written to a 0600 temp file only while connecting) or ssh-agent; URI
+//! parameters that pick a key file, a program or a socket are refused.
 
 use skydeck_core::model::{CreateMachine, MachineState, Tags};
 use skydeck_core::provider::{Connection, Provider};
@@ -25,7 +25,7 @@ fn host() -> RemoteHost {
 /// that no key file is left in the temp dir.
 static SSH_KEYS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn open(uri: &str, key: Option<&str>) -> Libvirt {
+fn try_open(uri: &str, key: Option<&str>) -> skydeck_core::Result<Libvirt> {
     let fields = BTreeMap::from([("uri".to_string(), uri.to_string())]);
     let secrets = key.map(|k| ("ssh_private_key".to_string(), Sensitive::new(k.to_string()))).into_iter().collect();
     Libvirt::open(Connection {
@@ -34,7 +34,10 @@ fn open(uri: &str, key: Option<&str>) -> Libvirt {
         secrets,
         http: skydeck_core::http::HttpClient::new().unwrap(),
     })
-    .unwrap()
+}
+
+fn open(uri: &str, key: Option<&str>) -> Libvirt {
+    try_open(uri, key).unwrap()
 }
 
 /// The key as a one-line password field would deliver it: no newlines at all.
@@ -97,12 +100,44 @@ async fn runs_the_lifecycle_suite_over_ssh_with_a_key_from_the_keychain() {
 }
 
 #[tokio::test]
-async fn a_key_file_in_the_uri_works_without_the_keychain() {
+async fn uri_parameters_that_pick_a_key_a_program_or_a_socket_are_refused() {
     let _keys = SSH_KEYS.lock().await;
     let h = host();
-    let d = open(&h.uri(&format!("&keyfile={}", h.key.display())), None);
+    // What this harness once put in its URIs: each one alone is refused, before any ssh runs.
+    for (query, names) in [
+        (format!("?keyfile={}", h.key.display()), "keyfile"),
+        (format!("?socket={}", h.socket.display()), "socket"),
+        ("?command=/usr/bin/ssh".to_string(), "command"),
+        ("?no_verify=1".to_string(), "no_verify"),
+    ] {
+        let e = try_open(&h.uri(&query), None).err().unwrap_or_else(|| panic!("{query} was accepted"));
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("uri")), "{query}: {e:?}");
+        assert!(e.to_string().contains(names), "{query}: {e}");
+    }
+    // The same host without them works (the key from the keychain), and `no_tty` is harmless.
+    let d = open(&h.uri("?no_tty=1"), Some(&pasted(&h.key)));
     assert_eq!(d.list_machines().await.unwrap().len(), 1);
-    d.test_connection().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_host_key_fails_at_once_instead_of_asking() {
+    let _keys = SSH_KEYS.lock().await;
+    let h = host();
+    // Another host's key under this host's name: ssh must refuse, not prompt (no_tty=1).
+    let other = h.dir.path().join("impostor_key");
+    keygen(&other);
+    let impostor = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let entry = format!("[127.0.0.1]:{} {}", h.ssh_port, impostor.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    let known = std::fs::read_to_string(&h.known_hosts).unwrap();
+    let port = format!("[127.0.0.1]:{} ", h.ssh_port);
+    let swapped: Vec<String> =
+        known.lines().map(|l| if l.starts_with(&port) { entry.clone() } else { l.to_string() }).collect();
+    std::fs::write(&h.known_hosts, swapped.join("\n") + "\n").unwrap();
+    let started = std::time::Instant::now();
+    let e = open(&h.uri(""), Some(&pasted(&h.key))).test_connection().await.unwrap_err();
+    assert!(matches!(e, Error::Unauthenticated(_)), "{e:?}");
+    assert!(e.to_string().contains("host key"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(20), "ssh did not wait for an answer: {:?}", started.elapsed());
 }
 
 #[tokio::test]

@@ -242,8 +242,8 @@ async fn a_request_without_token_is_unauthenticated() {
     let http = rec.client();
     let req = http.client().get(format!("{}/v4/profile", prism().url())).build().unwrap();
     let resp = http.send(req, Idempotency::Idempotent, "Linode").await.unwrap();
-    let status = resp.status().as_u16();
-    let err = linode::error_from_response(status, &resp.text().await.unwrap(), None);
+    let status = resp.status.as_u16();
+    let err = linode::error_from_response(status, &resp.body, None);
     assert_eq!((status, err.code()), (401, "unauthenticated"));
     assert!(err.to_string().contains("cloud.linode.com/profile/tokens"), "{err}");
     assert!(rec.exchanges()[0].violations.as_deref().unwrap_or_default().contains("security"));
@@ -270,8 +270,8 @@ async fn maps_the_specs_error_answers() {
             .build()
             .unwrap();
         let resp = http.send(req, Idempotency::NonIdempotent, "Linode").await.unwrap();
-        assert_eq!(resp.status().as_u16(), code);
-        let err = linode::error_from_response(code, &resp.text().await.unwrap(), None);
+        assert_eq!(resp.status.as_u16(), code);
+        let err = linode::error_from_response(code, &resp.body, None);
         assert_eq!(err.code(), want, "{code}: {err}");
         assert!(err.to_string().contains("fieldname must be a valid value"), "the spec's reason is kept: {err}");
     }

@@ -67,15 +67,19 @@ export function listen(event, fn) {
   return tauri.event.listen(event, (e) => fn(e.payload));
 }
 
-/** UI preferences (columns, sort, chips, sidebar width) in tauri-plugin-store; never secrets. */
+/**
+ * UI preferences (columns, sort, chips, sidebar width); never secrets. Kept by the Rust side in
+ * one fixed file with an allowlist of keys (get_ui_prefs/set_ui_pref): the webview has no store
+ * permission, so it cannot name a file. Read once; set() updates the copy here and saves.
+ */
 export const prefs = {
-  _store: null,
+  _values: {},
   _loading: null,
-  /** Loads the store once; later calls share the first load. */
+  /** Loads the preferences once; later calls share the first load. */
   load() {
     this._loading ??= (async () => {
       try {
-        this._store = await tauri.store.load('ui-prefs.json', { defaults: {}, autoSave: 400 });
+        this._values = (await invoke('get_ui_prefs')) ?? {};
       } catch (e) {
         console.warn('preferences unavailable', e);
       }
@@ -84,15 +88,11 @@ export const prefs = {
     return this._loading;
   },
   async get(key, fallback) {
-    if (!this._store) return fallback;
-    try {
-      const v = await this._store.get(key);
-      return v === undefined || v === null ? fallback : v;
-    } catch {
-      return fallback;
-    }
+    const v = this._values[key];
+    return v === undefined || v === null ? fallback : v;
   },
   set(key, value) {
-    this._store?.set(key, value).catch((e) => console.warn('could not save preference', key, e));
+    this._values[key] = value;
+    invoke('set_ui_pref', { key, value }).catch((e) => console.warn('could not save preference', key, e.message ?? e));
   },
 };

@@ -7,6 +7,12 @@ pub use skydeck_core::ErrorBody;
 pub type CmdResult<T> = Result<T, ErrorBody>;
 
 /// Converts a core result into a command result.
+/// Failures are logged (code and message only: messages never carry secrets) so a user's
+/// report can be matched with the log.
 pub fn ipc<T>(r: skydeck_core::Result<T>) -> CmdResult<T> {
-    r.map_err(ErrorBody::from)
+    r.map_err(|e| {
+        let body = ErrorBody::from(e);
+        tracing::info!(code = %body.code, field = ?body.field, "command failed: {}", body.message);
+        body
+    })
 }

@@ -5,10 +5,12 @@
 pub mod commands;
 pub mod error;
 pub mod live;
+pub mod logging;
 pub mod notify;
 pub mod settings;
 pub mod state;
 pub mod tray;
+pub mod ui_prefs;
 pub mod window;
 
 pub use state::AppState;
@@ -17,10 +19,16 @@ use tauri::{Builder, Runtime};
 /// Starts the app with the store in the default data directory (`$SKYDECK_DATA_DIR` or the
 /// platform's app-data dir) and secrets in the OS keychain.
 pub fn run() {
+    let log_dir = logging::init();
     let data_dir = skydeck_core::store::default_data_dir();
+    match &log_dir {
+        Ok(dir) => tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %data_dir.display(), log_dir = %dir.display(), "Skydeck starts"),
+        Err(why) => eprintln!("Skydeck: no log file ({why}); starting without one"),
+    }
     let state = match AppState::open(&data_dir) {
         Ok(s) => s,
         Err(e) => {
+            tracing::error!("cannot open the data directory: {e}");
             eprintln!("Skydeck cannot start: {e}");
             std::process::exit(1);
         }
@@ -53,7 +61,7 @@ pub fn run() {
             #[cfg(desktop)]
             if let tauri::RunEvent::Ready = _event {
                 if let Err(e) = tray::create(_app) {
-                    eprintln!("Skydeck: no tray icon ({e}); the window works without it");
+                    tracing::warn!("no tray icon ({e}); the window works without it");
                 }
             }
         });

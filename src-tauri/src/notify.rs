@@ -7,6 +7,7 @@ use crate::live::Live;
 use skydeck_core::diff::Change;
 use skydeck_core::live::Refreshed;
 use skydeck_core::model::Action;
+use skydeck_core::text::inert;
 use skydeck_core::ErrorBody;
 use std::collections::HashSet;
 use tauri::{AppHandle, Manager, Runtime};
@@ -15,6 +16,14 @@ use tauri::{AppHandle, Manager, Runtime};
 pub struct Note {
     pub title: String,
     pub body: String,
+}
+
+impl Note {
+    /// A note whose text is inert: names and messages come from clouds, and a notification
+    /// daemon must not get escapes, line breaks or bidi overrides from them.
+    pub fn new(title: impl AsRef<str>, body: impl AsRef<str>) -> Note {
+        Note { title: inert(title.as_ref()).into_owned(), body: inert(body.as_ref()).into_owned() }
+    }
 }
 
 fn past(action: Action) -> &'static str {
@@ -34,16 +43,16 @@ fn past(action: Action) -> &'static str {
 /// What to say when an action on `name` finished or failed.
 pub fn action_note(name: &str, action: Action, result: Result<(), &ErrorBody>) -> Note {
     match result {
-        Ok(()) => Note { title: format!("'{name}' {}", past(action)), body: format!("{} finished.", capitalize(action.as_str())) },
-        Err(e) => Note { title: format!("Could not {} '{name}'", action.as_str()), body: e.message.clone() },
+        Ok(()) => Note::new(format!("'{name}' {}", past(action)), format!("{} finished.", capitalize(action.as_str()))),
+        Err(e) => Note::new(format!("Could not {} '{name}'", action.as_str()), e.message.clone()),
     }
 }
 
 /// What to say when a create finished or failed (the wizard's flow calls [`create_finished`]).
 pub fn create_note(name: &str, result: Result<(), &ErrorBody>) -> Note {
     match result {
-        Ok(()) => Note { title: format!("'{name}' created"), body: "The new machine is being set up; Skydeck follows it until it runs.".into() },
-        Err(e) => Note { title: format!("Could not create '{name}'"), body: e.message.clone() },
+        Ok(()) => Note::new(format!("'{name}' created"), "The new machine is being set up; Skydeck follows it until it runs."),
+        Err(e) => Note::new(format!("Could not create '{name}'"), e.message.clone()),
     }
 }
 
@@ -54,10 +63,10 @@ pub fn refresh_notes(r: &Refreshed, first_auth_failure: bool, external: bool, re
     let mut out = Vec::new();
     if first_auth_failure {
         if let Some(e) = &r.outcome.error {
-            out.push(Note {
-                title: format!("Credentials of '{}' stopped working", r.outcome.title),
-                body: format!("{} Open Skydeck to update them; its machines are shown as last seen.", e.message),
-            });
+            out.push(Note::new(
+                format!("Credentials of '{}' stopped working", r.outcome.title),
+                format!("{} Open Skydeck to update them; its machines are shown as last seen.", e.message),
+            ));
         }
     }
     if external {
@@ -66,10 +75,10 @@ pub fn refresh_notes(r: &Refreshed, first_auth_failure: bool, external: bool, re
                 let key = format!("{}/{}", machine.cloud_id, machine.id);
                 if machine.state != *previous_state && !machine.state.is_transitioning() && !recently_acted.contains(&key) {
                     let name = if machine.name.is_empty() { &machine.id } else { &machine.name };
-                    out.push(Note {
-                        title: format!("'{name}' is now {}", machine.state),
-                        body: format!("It was {previous_state} ({}); nobody acted on it from Skydeck.", r.outcome.title),
-                    });
+                    out.push(Note::new(
+                        format!("'{name}' is now {}", machine.state),
+                        format!("It was {previous_state} ({}); nobody acted on it from Skydeck.", r.outcome.title),
+                    ));
                 }
             }
         }
@@ -88,7 +97,8 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, note: &Note) {
         return;
     }
     let Some(n) = app.try_state::<tauri_plugin_notification::Notification<R>>() else { return };
-    if let Err(e) = n.builder().title(&note.title).body(&note.body).show() {
+    // Inert again here: Note's fields are public, so a note built by hand is covered too.
+    if let Err(e) = n.builder().title(inert(&note.title)).body(inert(&note.body)).show() {
         tracing::warn!("cannot show a notification: {e}");
     }
 }
@@ -198,6 +208,30 @@ mod tests {
         assert!(!live.credentials_failed("c", true));
         live.credentials_failed("c", false);
         assert!(live.credentials_failed("c", true));
+    }
+
+    #[test]
+    fn names_and_messages_from_a_cloud_reach_the_notification_inert() {
+        let evil = "web\u{1b}]0;pwned\u{7}\n\u{202e}gpj.exe";
+        let e = ErrorBody { code: "conflict".into(), message: "bad\u{1b}[31m\r\nthing\u{2067}".into(), field: None };
+        let mut notes = vec![action_note(evil, Action::Stop, Ok(())), action_note(evil, Action::Start, Err(&e)), create_note(evil, Err(&e))];
+        let mut r = refreshed(Some("unauthenticated"), vec![Change::Changed { machine: m("1", MachineState::Stopped), previous_state: MachineState::Running }]);
+        r.outcome.title = evil.into();
+        r.outcome.error.as_mut().unwrap().message = e.message.clone();
+        if let Change::Changed { machine, .. } = &mut r.outcome.changes[0] {
+            machine.name = evil.into();
+        }
+        notes.extend(refresh_notes(&r, true, true, &HashSet::new()));
+        assert_eq!(notes.len(), 5);
+        for n in &notes {
+            for text in [&n.title, &n.body] {
+                assert!(
+                    !text.chars().any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+                    "{text:?}"
+                );
+            }
+        }
+        assert_eq!(notes[0].title, "'web\u{FFFD}]0;pwned\u{FFFD} \u{FFFD}gpj.exe' stopped");
     }
 
     #[test]

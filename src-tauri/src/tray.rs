@@ -6,7 +6,7 @@
 use crate::live::{Live, MACHINE_UPDATED};
 use crate::state::AppState;
 use crate::window;
-use skydeck_core::tray::{ssh_command, TrayCommand, TrayModel};
+use skydeck_core::tray::{machine_ip, ssh_command, TrayCommand, TrayModel};
 use skydeck_core::ErrorBody;
 use std::sync::Mutex;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -170,7 +170,8 @@ pub async fn handle<R: Runtime>(app: &AppHandle<R>, cmd: TrayCommand) -> Result<
         }
         TrayCommand::CopyIp { cloud_id, id } => {
             let m = deck.find_machine(&format!("{cloud_id}/{id}")).map_err(ErrorBody::from)?;
-            let ip = m.public_ips.first().or(m.private_ips.first()).cloned().ok_or_else(|| no_ip(&m.name))?;
+            // Only an address that parses as an IP: a provider's "IP" field may hold anything.
+            let ip = machine_ip(&m).map(|ip| ip.to_string()).ok_or_else(|| no_ip(&m.name))?;
             copy(app, &ip)?;
             Ok(Handled::Copied(ip))
         }
@@ -184,7 +185,7 @@ pub async fn handle<R: Runtime>(app: &AppHandle<R>, cmd: TrayCommand) -> Result<
 }
 
 fn no_ip(name: &str) -> ErrorBody {
-    ErrorBody { code: "not_found".into(), message: format!("'{name}' has no IP address yet; refresh and try again."), field: None }
+    ErrorBody { code: "not_found".into(), message: format!("'{}' has no valid IP address yet; refresh and try again.", skydeck_core::text::inert(name)), field: None }
 }
 
 fn copy<R: Runtime>(app: &AppHandle<R>, text: &str) -> Result<(), ErrorBody> {

@@ -199,3 +199,37 @@ fn every_tray_command_is_routed_to_its_effect() {
 fn want_ssh_has_ip(m: &Machine, ip: &str) -> bool {
     skydeck_core::tray::ssh_command(m).is_some_and(|c| c.contains(ip))
 }
+
+/// A provider's "IP" that is not an IP address is never copied, neither as the address nor
+/// inside the SSH command: both say there is no valid address.
+#[test]
+fn copy_ip_and_copy_ssh_refuse_an_address_that_is_not_an_ip() {
+    let dir = tempfile::tempdir().unwrap();
+    let deck = Skydeck::open(dir.path(), Arc::new(MemorySecrets::default())).unwrap();
+    let cloud = skydeck_core::model::Cloud {
+        id: "c1".into(),
+        provider: "ec2".into(),
+        title: "work".into(),
+        // Disabled: the live refresher leaves its cached machines alone.
+        enabled: false,
+        fields: Default::default(),
+        created_at: String::new(),
+    };
+    deck.store().insert_cloud(&cloud).unwrap();
+    let mut m = machine("c1", "i-1", MachineState::Running, &[], Some("1.2.3.4; rm -rf ~"));
+    m.private_ips = vec!["-oProxyCommand=touch /tmp/pwned".into()];
+    deck.store().replace_machines("c1", &[m], "2024-06-01T00:00:00Z").unwrap();
+    let mut app = mock_app(deck);
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {}); // runs setup (the live state the handler uses)
+    let h = app.handle().clone();
+    for cmd in [
+        TrayCommand::CopyIp { cloud_id: "c1".into(), id: "i-1".into() },
+        TrayCommand::CopySsh { cloud_id: "c1".into(), id: "i-1".into() },
+    ] {
+        let err = tauri::async_runtime::block_on(handle(&h, cmd.clone())).unwrap_err();
+        assert_eq!(err.code, "not_found", "{cmd:?}: {err:?}");
+        assert!(err.message.contains("no valid IP address"), "{err:?}");
+    }
+    drop(app);
+}

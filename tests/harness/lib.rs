@@ -3,6 +3,7 @@
 
 #[cfg(unix)]
 pub mod libvirtd;
+pub mod hostile;
 pub mod moto;
 pub mod peer;
 pub mod podman;

@@ -2,10 +2,16 @@
 //! into libvirt itself (test and remote: `LIBVIRT_DRIVER_DIR` points at an empty directory,
 //! so no qemu/lxc/storage module loads) listening on a unix socket in a temp dir, and an
 //! `sshd` on a free port with its own host key that lets in one generated key. Clients reach
-//! it as `test+ssh://<user>@127.0.0.1:<port>/default?socket=<sock>`.
+//! it as `test+ssh://<user>@127.0.0.1:<port>/default`.
 //!
-//! Nothing touches the user's ~/.ssh: clients go through an ssh wrapper (the URI's
-//! `command=` parameter) that reads no config and keeps known hosts in the temp dir.
+//! Skydeck refuses the URI parameters that would point libvirt elsewhere (`socket=`,
+//! `command=`, `keyfile=`…), so the test host is set up the way a real one is:
+//! * server side, the key's `authorized_keys` entry forces the command `nc -U <socket>`:
+//!   whatever helper libvirt asks ssh to run, the session is wired to this libvirtd;
+//! * client side, libvirt runs `ssh` from `PATH`; [`RemoteHost::start`] puts a wrapper first
+//!   on this process's `PATH` (once) that reads no ssh config and checks host keys against
+//!   a known_hosts file of this process, to which each host adds its own key. Nothing
+//!   touches the user's ~/.ssh, and host keys are still verified.
 
 use crate::peer::{free_port, Peer};
 use std::os::unix::process::CommandExt;
@@ -21,8 +27,8 @@ pub struct RemoteHost {
     pub socket: PathBuf,
     /// The private key sshd accepts.
     pub key: PathBuf,
-    /// The ssh client wrapper for the URI's `command=`.
-    pub ssh: PathBuf,
+    /// The file the ssh client wrapper checks host keys against.
+    pub known_hosts: PathBuf,
     libvirtd: Child,
     _sshd: Peer,
 }
@@ -58,6 +64,7 @@ impl RemoteHost {
         )
         .unwrap();
         let log = std::fs::File::create(d.join("libvirtd.log")).unwrap();
+        let socket = d.join("run/libvirt-sock");
         let libvirtd = Command::new("/usr/sbin/libvirtd")
             .arg("--config")
             .arg(&conf)
@@ -70,13 +77,14 @@ impl RemoteHost {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start libvirtd ({e}); run scripts/setup (libvirt-daemon)"));
-        let socket = d.join("run/libvirt-sock");
 
         // sshd with its own host key, one authorized key, no PAM, no passwords.
         let key = d.join("client_key");
         keygen(&key);
         keygen(&d.join("host_key"));
-        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
+        let public = std::fs::read_to_string(d.join("client_key.pub")).unwrap();
+        let forced = format!("restrict,command=\"exec nc -U {}\" {public}", socket.display());
+        std::fs::write(d.join("authorized_keys"), forced).unwrap();
         let ssh_port = free_port();
         let sshd_conf = d.join("sshd_config");
         std::fs::write(
@@ -97,19 +105,10 @@ impl RemoteHost {
         cmd.args(["-D", "-e", "-f"]).arg(&sshd_conf);
         let sshd = Peer::spawn("sshd", cmd, ssh_port, Duration::from_secs(20));
 
-        let ssh = d.join("ssh");
-        std::fs::write(
-            &ssh,
-            format!(
-                "#!/bin/sh\nexec ssh -F none -o UserKnownHostsFile={kh} -o GlobalKnownHostsFile=/dev/null \
-                 -o StrictHostKeyChecking=accept-new -o BatchMode=yes \"$@\"\n",
-                kh = d.join("known_hosts").display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&ssh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let host_key = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
+        let known_hosts = trust_host_key(ssh_port, host_key.trim());
 
-        let mut host = RemoteHost { dir, user, ssh_port, socket, key, ssh, libvirtd, _sshd: sshd };
+        let mut host = RemoteHost { dir, user, ssh_port, socket, key, known_hosts, libvirtd, _sshd: sshd };
         host.wait_for_socket(Duration::from_secs(30));
         host
     }
@@ -134,15 +133,9 @@ impl RemoteHost {
         std::fs::read_to_string(self.dir.path().join("libvirtd.log")).unwrap_or_default()
     }
 
-    /// `test+ssh://user@127.0.0.1:port/default?socket=…&command=…` plus `extra` params.
-    pub fn uri(&self, extra: &str) -> String {
-        format!(
-            "test+ssh://{}@127.0.0.1:{}/default?socket={}&command={}{extra}",
-            self.user,
-            self.ssh_port,
-            self.socket.display(),
-            self.ssh.display()
-        )
+    /// `test+ssh://user@127.0.0.1:port/default` plus `query` (e.g. `?no_tty=1`).
+    pub fn uri(&self, query: &str) -> String {
+        format!("test+ssh://{}@127.0.0.1:{}/default{query}", self.user, self.ssh_port)
     }
 }
 
@@ -155,6 +148,49 @@ impl Drop for RemoteHost {
         let _ = self.libvirtd.kill();
         let _ = self.libvirtd.wait();
     }
+}
+
+/// The ssh client wrapper's directory and known_hosts file, made once per test process.
+static CLIENT: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+static KNOWN_HOSTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Puts `[127.0.0.1]:port key` into this process's known_hosts (replacing an older host's
+/// key for a reused port), and the ssh wrapper first on `PATH`; returns the file.
+fn trust_host_key(port: u16, key: &str) -> PathBuf {
+    let (bin, known) = CLIENT.get_or_init(|| {
+        let dir = tempfile::Builder::new().prefix("skydeck-ssh-client-").tempdir().unwrap().keep();
+        let known = dir.join("known_hosts");
+        std::fs::write(&known, "").unwrap();
+        let bin = dir.join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let real = ["/usr/bin/ssh", "/bin/ssh"].into_iter().find(|p| Path::new(p).exists()).expect("ssh (openssh-client)");
+        let wrapper = bin.join("ssh");
+        std::fs::write(
+            &wrapper,
+            format!(
+                "#!/bin/sh\nexec {real} -F none -o UserKnownHostsFile={kh} -o GlobalKnownHostsFile=/dev/null \
+                 -o StrictHostKeyChecking=yes \"$@\"\n",
+                kh = known.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![bin.clone()];
+        dirs.extend(std::env::split_paths(&path));
+        // Once, before any test of this process connects: libvirt looks `ssh` up in PATH.
+        std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
+        (bin, known)
+    });
+    let _ = bin;
+    let _guard = KNOWN_HOSTS.lock().unwrap_or_else(|p| p.into_inner());
+    let host = format!("[127.0.0.1]:{port} ");
+    let old = std::fs::read_to_string(known).unwrap_or_default();
+    let mut lines: Vec<&str> = old.lines().filter(|l| !l.starts_with(&host)).collect();
+    let entry = format!("{host}{}", key.split_whitespace().take(2).collect::<Vec<_>>().join(" "));
+    lines.push(&entry);
+    std::fs::write(known, lines.join("\n") + "\n").unwrap();
+    known.clone()
 }
 
 extern "C" {

@@ -12,7 +12,8 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const ENTER: &str = "\u{E007}";
 pub const ESCAPE: &str = "\u{E00C}";
 
-/// Why the e2e tests cannot run here, if they cannot: no display or no tauri-driver.
+/// Why the e2e tests cannot run here, if they cannot: no display, no tauri-driver or no
+/// WebKitWebDriver (which tauri-driver starts from PATH).
 pub fn skip_reason() -> Option<String> {
     if std::env::var_os("DISPLAY").filter(|d| !d.is_empty()).is_none() {
         return Some("DISPLAY is not set: run the e2e tests under Xvfb (scripts/test does)".into());
@@ -20,17 +21,44 @@ pub fn skip_reason() -> Option<String> {
     if tauri_driver().is_none() {
         return Some("tauri-driver is missing: `cargo install tauri-driver --locked` (scripts/setup test)".into());
     }
+    if in_path("WebKitWebDriver").is_none() {
+        return Some("WebKitWebDriver is missing: install Debian's webkit2gtk-driver (scripts/setup test)".into());
+    }
     None
+}
+
+/// Whether this is the README's test run (`./dev test` → scripts/test sets SKYDECK_TEST_SESSION):
+/// there everything is installed, so a test that cannot run is a failure, not a skip.
+pub fn in_test_session() -> bool {
+    std::env::var_os("SKYDECK_TEST_SESSION").is_some_and(|v| !v.is_empty())
+}
+
+/// What a test that needs a display, drivers or a session bus does when `reason` says it
+/// cannot run: inside the test session it fails with the reason; elsewhere (a developer's
+/// `cargo test`) it prints the reason and returns true, and the test returns early.
+pub fn skip_or_fail(test: &str, reason: Option<String>, in_session: bool) -> bool {
+    let Some(why) = reason else { return false };
+    assert!(!in_session, "{test} cannot run inside the test session (SKYDECK_TEST_SESSION is set): {why}");
+    eprintln!("SKIPPED {test}: {why}");
+    true
+}
+
+/// [`skip_or_fail`] for the WebDriver tests: true means skip (outside the test session only).
+pub fn should_skip(test: &str) -> bool {
+    skip_or_fail(test, skip_reason(), in_test_session())
+}
+
+fn in_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 fn tauri_driver() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|d| d.join("tauri-driver"))
-        .chain(home)
-        .find(|p| p.is_file())
+    in_path("tauri-driver").or(home.filter(|p| p.is_file()))
 }
 
 /// The debug build of the app (`cargo build -p skydeck`).
@@ -292,5 +320,23 @@ impl Drop for Session {
     fn drop(&mut self) {
         // Closes the app; tauri-driver itself is killed with its Peer.
         let _ = self.http.delete(&self.base).send();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tool_skips_outside_the_test_session() {
+        assert!(!skip_or_fail("e2e", None, true), "nothing missing: the test runs");
+        assert!(!skip_or_fail("e2e", None, false));
+        assert!(skip_or_fail("e2e", Some("DISPLAY is not set".into()), false), "a developer's cargo test skips");
+    }
+
+    #[test]
+    #[should_panic(expected = "e2e cannot run inside the test session (SKYDECK_TEST_SESSION is set): tauri-driver is missing")]
+    fn a_missing_tool_fails_inside_the_test_session() {
+        skip_or_fail("e2e", Some("tauri-driver is missing".into()), true);
     }
 }

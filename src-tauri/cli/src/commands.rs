@@ -2,6 +2,7 @@
 
 use crate::{fields, output};
 use clap::Subcommand;
+use skydeck_core::text::inert;
 use skydeck_core::model::{Action, Tags};
 use skydeck_core::{providers, Error, NewCloud, Skydeck};
 use std::io::{BufRead, IsTerminal, Write};
@@ -78,7 +79,7 @@ pub async fn cloud(deck: &Skydeck, cmd: CloudCmd) -> Result<(), Error> {
         CloudCmd::List { json } => output::clouds(&deck.list_clouds()?, json)?,
         CloudCmd::Remove { cloud } => {
             let c = deck.remove_cloud(&cloud).await?;
-            eprintln!("removed cloud '{}' ({})", c.title, c.id);
+            eprintln!("removed cloud '{}' ({})", inert(&c.title), inert(&c.id));
         }
         CloudCmd::Rename { cloud, title } => {
             deck.update_cloud(&cloud, Some(&title), None)?;
@@ -98,7 +99,12 @@ pub async fn machines(deck: &Skydeck, cloud: Option<&str>, cached: bool, json: b
     if !cached {
         for outcome in deck.refresh(cloud).await? {
             if let Some(e) = outcome.error {
-                eprintln!("stale: cloud '{}' could not be refreshed, showing last-known machines: {}: {}", outcome.title, e.code, e.message);
+                eprintln!(
+                    "stale: cloud '{}' could not be refreshed, showing last-known machines: {}: {}",
+                    inert(&outcome.title),
+                    e.code,
+                    inert(&e.message)
+                );
             }
         }
     }
@@ -123,7 +129,7 @@ pub async fn machine(deck: &Skydeck, cmd: MachineCmd) -> Result<(), Error> {
         MachineCmd::Rename { machine, name } => deck.rename(&machine, &name).await?,
         MachineCmd::Tag { machine, tags } => deck.set_tags(&machine, parse_tags(&tags)?).await?,
     };
-    println!("{}\t{}\t{}", m.id, m.state, m.name);
+    println!("{}\t{}\t{}", inert(&m.id), m.state, inert(&m.name));
     Ok(())
 }
 
@@ -142,7 +148,7 @@ fn confirm_destroy(deck: &Skydeck, reference: &str) -> Result<(), Error> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::invalid("yes", format!("destroying '{}' cannot be undone; pass --yes to confirm", m.name)));
     }
-    eprint!("Destroy '{}' ({}) for good? Type its name to confirm: ", m.name, m.id);
+    eprint!("Destroy '{}' ({}) for good? Type its name to confirm: ", inert(&m.name), inert(&m.id));
     std::io::stderr().flush().ok();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).ok();

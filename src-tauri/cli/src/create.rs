@@ -2,6 +2,7 @@
 
 use crate::output;
 use clap::{Args, ValueEnum};
+use skydeck_core::text::inert;
 use skydeck_core::model::Machine;
 use skydeck_core::{CatalogKind, CreateRequest, Error, Skydeck};
 use std::io::Read;
@@ -97,7 +98,7 @@ fn print_machine(m: &Machine, json: bool) -> Result<(), Error> {
         return output::print_json(m);
     }
     let ip = m.public_ips.first().or(m.private_ips.first()).cloned().unwrap_or_default();
-    println!("{}\t{}\t{}\t{}", m.id, m.state, m.name, ip);
+    println!("{}\t{}\t{}\t{}", inert(&m.id), m.state, inert(&m.name), inert(&ip));
     Ok(())
 }
 
@@ -132,8 +133,8 @@ pub async fn create(deck: &Skydeck, a: CreateArgs) -> Result<(), Error> {
     if !a.wait {
         return print_machine(&m, a.json);
     }
-    eprintln!("{}: {}", m.name, m.state);
-    let progress = |m: &Machine| eprintln!("{}: {}", m.name, m.state);
+    eprintln!("{}: {}", inert(&m.name), m.state);
+    let progress = |m: &Machine| eprintln!("{}: {}", inert(&m.name), m.state);
     let m = deck.wait_until_running(&cloud.id, &m.id, Duration::from_secs(a.timeout), progress).await?;
     print_machine(&m, a.json)
 }
@@ -198,7 +199,7 @@ pub async fn catalog(deck: &Skydeck, a: CatalogArgs) -> Result<(), Error> {
     output::table(header, rows);
     eprintln!(
         "fetched {}{}",
-        cat.fetched_at,
+        inert(&cat.fetched_at),
         if cat.stale { " (stale: the provider could not be reached)" } else { "" }
     );
     Ok(())

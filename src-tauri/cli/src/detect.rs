@@ -2,6 +2,7 @@
 //! libvirt), optionally added as clouds; with nothing found and no clouds, the demo.
 
 use serde::Serialize;
+use skydeck_core::text::inert;
 use skydeck_core::model::Cloud;
 use skydeck_core::provider::DetectedHost;
 use skydeck_core::{Error, ErrorBody, Skydeck};
@@ -46,7 +47,7 @@ pub async fn run(deck: &Skydeck, add: bool, json: bool) -> Result<(), Error> {
 }
 
 fn fields_text(h: &DetectedHost) -> String {
-    h.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    h.fields.iter().map(|(k, v)| format!("{}={}", inert(k), inert(v))).collect::<Vec<_>>().join(" ")
 }
 
 fn print_human(r: &Report, add: bool) {
@@ -64,11 +65,11 @@ fn print_human(r: &Report, add: bool) {
         return;
     }
     for h in &r.detected {
-        println!("{}\t{}\t{}", h.provider, h.title, fields_text(h));
+        println!("{}\t{}\t{}", h.provider, inert(&h.title), fields_text(h));
     }
     if add {
         for c in &r.added {
-            eprintln!("added cloud '{}' ({})", c.title, c.id);
+            eprintln!("added cloud '{}' ({})", inert(&c.title), c.id);
         }
     } else {
         eprintln!("Add them all with `skydeck-cli cloud detect --add`.");

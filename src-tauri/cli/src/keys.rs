@@ -3,6 +3,7 @@
 
 use crate::output;
 use clap::Subcommand;
+use skydeck_core::text::inert;
 use skydeck_core::keys::SshKey;
 use skydeck_core::secrets::Sensitive;
 use skydeck_core::{Error, ImportKey, Skydeck};
@@ -92,7 +93,7 @@ fn print_key(k: &SshKey, json: bool) -> Result<(), Error> {
     if json {
         return output::print_json(k);
     }
-    println!("{}\t{}\t{}", k.id, k.name, k.fingerprint);
+    println!("{}\t{}\t{}", k.id, inert(&k.name), k.fingerprint);
     Ok(())
 }
 
@@ -145,7 +146,7 @@ pub async fn run(deck: &Skydeck, cmd: KeysCmd) -> Result<(), Error> {
                 confirm_delete(&k)?;
             }
             deck.delete_key(&k.id).await?;
-            eprintln!("deleted key '{}' ({})", k.name, k.fingerprint);
+            eprintln!("deleted key '{}' ({})", inert(&k.name), k.fingerprint);
         }
         KeysCmd::Default { key } => print_key(&deck.set_default_key(&key)?, false)?,
         KeysCmd::Rename { key, name } => print_key(&deck.rename_key(&key, &name)?, false)?,
@@ -164,23 +165,14 @@ pub async fn run(deck: &Skydeck, cmd: KeysCmd) -> Result<(), Error> {
                 deck.export_private_key(&key, pass).await?
             };
             match out {
-                Some(path) => write_private(&path, text.expose())?,
+                // A new 0600 file renamed over the target: an existing 0644 file or a symlink there
+                // is replaced, never written through (skydeck_core::private_file).
+                Some(path) => skydeck_core::private_file::write_private(&path, text.expose(), "out")?,
                 None => print!("{}", text.expose()),
             }
         }
     }
     Ok(())
-}
-
-/// Writes with mode 0600 from the start (no moment where others could read it).
-fn write_private(path: &Path, text: &str) -> Result<(), Error> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| Error::invalid("out", format!("cannot write {} ({e})", path.display())))
 }
 
 fn confirm_delete(k: &SshKey) -> Result<(), Error> {
@@ -190,7 +182,7 @@ fn confirm_delete(k: &SshKey) -> Result<(), Error> {
             format!("deleting '{}' removes its private key from the keychain for good; pass --yes to confirm", k.name),
         ));
     }
-    eprint!("Delete the key '{}' and its private key for good? Type its name to confirm: ", k.name);
+    eprint!("Delete the key '{}' and its private key for good? Type its name to confirm: ", inert(&k.name));
     std::io::stderr().flush().ok();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).ok();

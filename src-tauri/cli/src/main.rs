@@ -19,6 +19,10 @@ struct Cli {
     /// Data directory (default: $SKYDECK_DATA_DIR or the platform's app-data dir).
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Log what Skydeck does (requests, retries, refreshes) on stderr. RUST_LOG, when set,
+    /// picks the detail instead (e.g. RUST_LOG=skydeck_core=trace). Secrets are never logged.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,13 +70,37 @@ enum Command {
     },
 }
 
+/// Log lines go to stderr (stdout stays the command's output): warnings only by default,
+/// Skydeck's debug lines with --verbose, whatever RUST_LOG says when it is set.
+fn init_logging(verbose: bool) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let default = if verbose { "warn,skydeck_core=debug,skydeck_cli=debug" } else { "warn" };
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => EnvFilter::try_new(v).unwrap_or_else(|e| {
+            eprintln!("skydeck-cli: RUST_LOG is not a valid filter ({e}); using '{default}'");
+            EnvFilter::new(default)
+        }),
+        _ => EnvFilter::new(default),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
 fn main() {
     let cli = Cli::parse();
+    init_logging(cli.verbose);
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let result = rt.block_on(run(cli));
+    // A timed-out call may leave a blocking job behind (a hung libvirt ssh login, a keychain
+    // prompt): dropping the runtime would wait for it, so the command's bound would not hold.
+    rt.shutdown_background();
     if let Err(e) = result {
-        // One line, starting with the code.
-        let msg = e.to_string().replace('\n', " ");
+        // One line, starting with the code; a provider's message made inert (no escapes).
+        let msg = skydeck_core::text::inert(&e.to_string()).into_owned();
         eprintln!("{}: {}", e.code(), msg);
         std::process::exit(1);
     }
@@ -83,6 +111,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
         return output::providers(skydeck_core::providers::all(), json);
     }
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
+    tracing::debug!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "opening the store");
     let deck = Skydeck::open(&data_dir, Arc::new(Keychain::default()))?;
     match cli.command {
         Command::Providers { .. } => unreachable!("handled above"),

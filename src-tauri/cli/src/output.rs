@@ -2,6 +2,7 @@
 
 use skydeck_core::model::{CloudView, Machine};
 use skydeck_core::provider::ProviderSpec;
+use skydeck_core::text::inert;
 use skydeck_core::Error;
 use std::collections::HashMap;
 
@@ -10,8 +11,11 @@ pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
     Ok(())
 }
 
-/// Prints rows as aligned columns (the last column is not padded).
+/// Prints rows as aligned columns (the last column is not padded). Cells come from clouds:
+/// each is made inert first (no terminal escapes, line breaks or bidi overrides), so a
+/// machine name can neither rewrite the terminal nor forge a row.
 pub(crate) fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.into_iter().map(|c| inert(&c).into_owned()).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in &rows {
         for (i, c) in r.iter().enumerate() {

@@ -45,7 +45,7 @@ impl Skydeck {
 
     /// Records the outcome of an operation. Logging must never turn a success into a failure,
     /// so a storage error here is only traced.
-    pub(crate) fn record_activity<T>(
+    pub(crate) async fn record_activity<T>(
         &self,
         cloud: &Cloud,
         machine_id: Option<&str>,
@@ -66,7 +66,7 @@ impl Skydeck {
             result: if outcome.is_ok() { ActivityResult::Ok } else { ActivityResult::Error },
             error: outcome.as_ref().err().map(ErrorBody::from),
         };
-        if let Err(e) = self.store.insert_activity(&entry) {
+        if let Err(e) = self.db(move |s| s.insert_activity(&entry)).await {
             tracing::warn!("could not record activity '{action}': {e}");
         }
     }

@@ -4,6 +4,7 @@
 //! so the UI can show its age beside a refresh button. Filters keep only the choices that go
 //! together (sizes offered in a location, images for a location and architecture).
 
+use crate::bounds::guarded;
 use crate::error::{Error, Result};
 use crate::model::{Image, Location, Size};
 use crate::providers;
@@ -177,7 +178,7 @@ impl Skydeck {
     /// else from the provider (then cached). When the provider cannot be reached and an
     /// expired copy exists, that copy is returned marked `stale` (unless `refresh` was asked).
     pub async fn catalog(&self, cloud: &str, kind: CatalogKind, refresh: bool) -> Result<Catalog> {
-        let cloud = self.find_cloud(cloud)?;
+        let cloud = self.cloud(cloud).await?;
         let spec = providers::find(&cloud.provider)?;
         let supported = match kind {
             CatalogKind::Locations => spec.capabilities.list_locations,
@@ -187,8 +188,11 @@ impl Skydeck {
         if !supported {
             return Err(Error::NotSupported(format!("{} does not list {}", spec.title, kind.as_str())));
         }
-        let cached =
-            self.store.get_catalog(&cloud.id, kind.as_str())?.and_then(|(json, at)| Some((decode(kind, &json)?, at)));
+        let id = cloud.id.clone();
+        let cached = self
+            .db(move |s| s.get_catalog(&id, kind.as_str()))
+            .await?
+            .and_then(|(json, at)| Some((decode(kind, &json)?, at)));
         let make = |items, fetched_at: String, from_cache, stale| Catalog {
             cloud_id: cloud.id.clone(),
             kind,
@@ -205,7 +209,8 @@ impl Skydeck {
         match self.fetch_catalog(&cloud, kind).await {
             Ok(items) => {
                 let now = crate::now_rfc3339();
-                self.store.put_catalog(&cloud.id, kind.as_str(), &encode(&items), &now)?;
+                let (id, json, at) = (cloud.id.clone(), encode(&items), now.clone());
+                self.db(move |s| s.put_catalog(&id, kind.as_str(), &json, &at)).await?;
                 Ok(make(items, now, false, false))
             }
             Err(e) => match cached {
@@ -219,22 +224,16 @@ impl Skydeck {
     }
 
     async fn fetch_catalog(&self, cloud: &crate::model::Cloud, kind: CatalogKind) -> Result<CatalogItems> {
-        let driver = self.driver(cloud).await?;
-        let fetch = async {
+        let what = format!("fetching its {}", kind.as_str());
+        guarded(&cloud.title, &what, self.call_timeout, async {
+            let driver = self.driver(cloud).await?;
             Ok::<_, Error>(match kind {
                 CatalogKind::Locations => CatalogItems::Locations(driver.list_locations().await?),
                 CatalogKind::Sizes => CatalogItems::Sizes(driver.list_sizes().await?),
                 CatalogKind::Images => CatalogItems::Images(driver.list_images().await?),
             })
-        };
-        tokio::time::timeout(self.refresh_timeout, fetch).await.unwrap_or_else(|_| {
-            Err(Error::Unavailable(format!(
-                "'{}' did not send its {} within {} s. Check the network or the API endpoint, then refresh.",
-                cloud.title,
-                kind.as_str(),
-                self.refresh_timeout.as_secs()
-            )))
         })
+        .await
     }
 }
 

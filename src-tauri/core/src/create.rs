@@ -5,6 +5,7 @@
 //! Every input error is `invalid_input` with `field` naming the wizard input to fix:
 //! `cloud`, `location`, `size`, `image`, `key`, `name`, `tags`, `user_data`, `options`.
 
+use crate::bounds::guarded;
 use crate::catalog::{image_fits, size_fits, Catalog, CatalogKind};
 use crate::error::{Error, Result};
 use crate::model::{CreateMachine, Machine, MachineState, Tags};
@@ -21,7 +22,8 @@ pub const MAX_USER_DATA: usize = 64 * 1024;
 const MAX_NAME: usize = 63;
 
 /// What the wizard / `skydeck-cli create` submits. Ids are those the catalogs returned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Debug is written by hand: user data often carries passwords or tokens for cloud-init.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateRequest {
     pub location: String,
     pub size: String,
@@ -43,6 +45,22 @@ pub struct CreateRequest {
     /// with idempotency tokens never makes a second machine; `None` = a fresh one.
     #[serde(default)]
     pub client_token: Option<String>,
+}
+
+impl std::fmt::Debug for CreateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateRequest")
+            .field("location", &self.location)
+            .field("size", &self.size)
+            .field("image", &self.image)
+            .field("key_id", &self.key_id)
+            .field("name", &self.name)
+            .field("tags", &self.tags)
+            .field("user_data", &crate::model::UserDataLen(&self.user_data))
+            .field("options", &self.options)
+            .field("client_token", &self.client_token)
+            .finish()
+    }
 }
 
 /// Machine names work as host names everywhere: letters, digits, '-' and '.', starting and
@@ -121,7 +139,7 @@ impl Skydeck {
     /// Checks a create request against the cloud's capabilities and catalogs and builds what
     /// the driver gets. The wizard's review step can call it before "Create".
     pub async fn check_create(&self, cloud: &str, req: &CreateRequest) -> Result<CreateMachine> {
-        let cloud = self.find_cloud(cloud).map_err(|e| Error::invalid("cloud", e.to_string()))?;
+        let cloud = self.cloud(cloud).await.map_err(|e| Error::invalid("cloud", e.to_string()))?;
         let spec = providers::find(&cloud.provider)?;
         let caps = spec.capabilities;
         if !caps.create {
@@ -225,7 +243,7 @@ impl Skydeck {
     /// Creates a machine on a cloud (id or title) and returns it as the provider first reports
     /// it (usually pending); it is cached and the attempt is logged either way.
     pub async fn create_machine(&self, cloud: &str, req: CreateRequest) -> Result<Machine> {
-        let c = self.find_cloud(cloud).map_err(|e| Error::invalid("cloud", e.to_string()))?;
+        let c = self.cloud(cloud).await.map_err(|e| Error::invalid("cloud", e.to_string()))?;
         let detail = format!(
             "location {}, size {}, image {}{}",
             req.location.trim(),
@@ -235,10 +253,27 @@ impl Skydeck {
         );
         let result = async {
             let spec = providers::find(&c.provider)?;
-            let create = self.check_create(&c.id, &req).await?;
-            let mut m = self.driver(&c).await?.create_machine(&create).await?;
+            // The checks may fetch catalogs (each bounded); together they get one call's time
+            // too, so a create ends within two bounds (see crate::bounds).
+            let create = guarded(&c.title, "checking the new machine against its catalogs", self.call_timeout, async {
+                self.check_create(&c.id, &req).await
+            })
+            .await?;
+            let mut m = guarded(&c.title, "creating the machine", self.call_timeout, async {
+                self.driver(&c).await?.create_machine(&create).await
+            })
+            .await
+            .map_err(|e| match e {
+                // The request may have reached the provider: say how to retry safely.
+                Error::Unavailable(m) => Error::Unavailable(format!(
+                    "{m} The machine may have been created anyway: refresh the list before trying again (a retry \
+                     with the same client token never makes a second one)."
+                )),
+                e => e,
+            })?;
             spec.finish(&c.id, std::slice::from_mut(&mut m));
-            if let Err(e) = self.store.upsert_machine(&m, &crate::now_rfc3339()) {
+            let row = m.clone();
+            if let Err(e) = self.db(move |s| s.upsert_machine(&row, &crate::now_rfc3339())).await {
                 tracing::warn!("could not cache the new machine {}: {e}", m.id);
             }
             Ok(m)
@@ -248,7 +283,7 @@ impl Skydeck {
             Ok(m) => (Some(m.id.as_str()), m.name.as_str()),
             Err(_) => (None, req.name.trim()),
         };
-        self.record_activity(&c, id, Some(name), "create", Some(detail), &result);
+        self.record_activity(&c, id, Some(name), "create", Some(detail), &result).await;
         result
     }
 
@@ -263,15 +298,18 @@ impl Skydeck {
         timeout: Duration,
         on_progress: impl Fn(&Machine) + Send + Sync,
     ) -> Result<Machine> {
-        let cloud = self.find_cloud(cloud)?;
-        let deadline = Instant::now() + timeout;
+        let cloud = self.cloud(cloud).await?;
+        // A huge --wait must not overflow the clock: a year is "forever" here.
+        let deadline = crate::bounds::later(Instant::now(), timeout, Duration::from_secs(365 * 24 * 3600));
         let mut interval = Duration::from_millis(500);
         let mut last_state: Option<MachineState> = None;
         let mut last_error = None;
         loop {
-            let outcome = self.refresh_cloud(&cloud).await;
+            // Each refresh ends by the deadline too, so --wait is a bound, not a hint.
+            let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1));
+            let outcome = self.refresh_cloud_within(&cloud, self.refresh_timeout.min(left)).await;
             last_error = outcome.error.or(last_error);
-            let found = self.store.list_machines(Some(&cloud.id))?.into_iter().find(|m| m.id == machine_id);
+            let found = self.cached_machines(&cloud.id).await?.into_iter().find(|m| m.id == machine_id);
             if let Some(m) = &found {
                 if last_state != Some(m.state) {
                     last_state = Some(m.state);
@@ -312,6 +350,36 @@ impl Skydeck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_user_data() {
+        let req = CreateRequest {
+            location: "l".into(),
+            size: "s".into(),
+            image: "i".into(),
+            key_id: None,
+            name: "web".into(),
+            tags: Default::default(),
+            user_data: Some("#cloud-config\npassword: hunter2-secret".into()),
+            options: Default::default(),
+            client_token: None,
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("<38 bytes>"), "{shown}");
+        let m = crate::model::CreateMachine {
+            name: req.name.clone(),
+            location: req.location.clone(),
+            size: req.size.clone(),
+            image: req.image.clone(),
+            key: None,
+            tags: Default::default(),
+            user_data: req.user_data.clone(),
+            options: Default::default(),
+            client_token: "t".into(),
+        };
+        let shown = format!("{m:?}");
+        assert!(!shown.contains("hunter2") && shown.contains("<38 bytes>"), "{shown}");
+    }
 
     #[test]
     fn machine_names_are_host_names() {

@@ -2,6 +2,7 @@
 //! and the benchmarks drive exactly the code the desktop app runs.
 
 pub mod activity;
+pub mod bounds;
 pub mod catalog;
 pub mod create;
 pub mod diff;
@@ -12,13 +13,18 @@ pub mod keys;
 pub mod local_hosts;
 pub mod live;
 pub mod model;
+/// Entry points for the fuzz targets and the corpus replay test; not an API.
+#[doc(hidden)]
+pub mod parsers;
 pub mod pins;
+pub mod private_file;
 pub mod provider;
 pub mod providers;
 pub mod scheduler;
 pub mod secrets;
 pub mod service;
 pub mod store;
+pub mod text;
 pub mod tray;
 
 pub use error::{Error, ErrorBody, Result};

@@ -24,7 +24,7 @@ impl Skydeck {
         })
         .await
         .map_err(|e| Error::Unavailable(format!("looking for local hosts failed ({e}); try again")))?;
-        let clouds = self.store.list_clouds()?;
+        let clouds = self.db(|s| s.list_clouds()).await?;
         Ok(found.into_iter().filter(|h| !is_added(h, &clouds)).collect())
     }
 
@@ -32,7 +32,7 @@ impl Skydeck {
     /// title is made unique (`Docker (local) 2`) so adding never fails on a name clash.
     pub async fn add_detected(&self, host: DetectedHost) -> Result<Cloud> {
         let spec = providers::find(&host.provider)?;
-        let clouds = self.store.list_clouds()?;
+        let clouds = self.db(|s| s.list_clouds()).await?;
         if let Some(c) = clouds.iter().find(|c| is_added(&host, std::slice::from_ref(c))) {
             return Err(Error::Conflict(format!("this host is already added as the cloud '{}'", c.title)));
         }

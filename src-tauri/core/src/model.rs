@@ -265,7 +265,8 @@ pub struct SshPublicKey {
 }
 
 /// Everything the create-machine wizard chose. Ids are those the catalog calls returned.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Debug is written by hand: user data often carries passwords or tokens for cloud-init.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreateMachine {
     pub name: String,
     pub location: String,
@@ -286,4 +287,32 @@ pub struct CreateMachine {
     /// Chosen once per create; drivers with an idempotency token (EC2 ClientToken) pass it so
     /// a retry can never make a second machine.
     pub client_token: String,
+}
+
+impl std::fmt::Debug for CreateMachine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateMachine")
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("size", &self.size)
+            .field("image", &self.image)
+            .field("key", &self.key)
+            .field("tags", &self.tags)
+            .field("user_data", &UserDataLen(&self.user_data))
+            .field("options", &self.options)
+            .field("client_token", &self.client_token)
+            .finish()
+    }
+}
+
+/// Shows cloud-init user data in Debug output as its size only (it may hold secrets).
+pub struct UserDataLen<'a>(pub &'a Option<String>);
+
+impl std::fmt::Debug for UserDataLen<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(u) => write!(f, "<{} bytes>", u.len()),
+            None => f.write_str("None"),
+        }
+    }
 }

@@ -277,12 +277,45 @@ impl Connection {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| Error::invalid(key, format!("'{key}' is required")))
     }
-    /// The endpoint field or the provider's default, without a trailing slash.
+    /// The endpoint field or the provider's default, without a trailing slash, checked by
+    /// the shared endpoint rule ([`check_endpoint`]).
     pub fn endpoint_or(&self, default: &str) -> Result<url::Url> {
         let raw = self.field("endpoint").unwrap_or(default).trim_end_matches('/');
-        url::Url::parse(raw)
-            .map_err(|e| Error::invalid("endpoint", format!("'{raw}' is not a valid URL ({e}); use e.g. {default}")))
+        let url = url::Url::parse(raw)
+            .map_err(|e| Error::invalid("endpoint", format!("'{raw}' is not a valid URL ({e}); use e.g. {default}")))?;
+        check_endpoint(&url, default)?;
+        Ok(url)
     }
+}
+
+/// The one rule for every API endpoint Skydeck sends credentials to: `https://` to any host,
+/// `http://` only to this computer (127.0.0.0/8, ::1, `localhost`: local emulators and test
+/// peers), because bearer tokens, API keys in URLs and signed requests must never cross a
+/// network unencrypted. `example` is a valid endpoint to suggest.
+pub fn check_endpoint(url: &url::Url, example: &str) -> Result<()> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        _ if url.cannot_be_a_base() || url.host().is_none() => {}
+        "https" => return Ok(()),
+        "http" if loopback => return Ok(()),
+        "http" => {
+            return Err(Error::invalid(
+                "endpoint",
+                format!(
+                    "plain http:// would send the credentials unencrypted to {}; use an https:// endpoint such as \
+                     {example} (http:// is allowed only to this computer: 127.0.0.1, ::1 or localhost)",
+                    url.host_str().unwrap_or_default()
+                ),
+            ))
+        }
+        _ => {}
+    }
+    Err(Error::invalid("endpoint", format!("the API endpoint must be an https:// URL such as {example}")))
 }
 
 /// A connected driver. Unsupported operations return `Error::NotSupported`, never panic.
@@ -315,5 +348,54 @@ pub trait Provider: Send + Sync {
     /// Makes the machine's tags exactly `tags` (adds, changes, removes).
     async fn set_tags(&self, _machine: &Machine, _tags: &Tags) -> Result<()> {
         Err(Error::NotSupported("this provider cannot tag machines".into()))
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::*;
+
+    fn check(raw: &str) -> Result<()> {
+        let c = Connection {
+            cloud_id: "c".into(),
+            fields: BTreeMap::from([("endpoint".to_string(), raw.to_string())]),
+            secrets: BTreeMap::new(),
+            http: HttpClient::new().unwrap(),
+        };
+        c.endpoint_or("https://api.example.com").map(|_| ())
+    }
+
+    #[test]
+    fn https_anywhere_and_http_only_to_loopback() {
+        for ok in [
+            "https://api.example.com",
+            "https://10.0.0.5:8443/v1",
+            "http://127.0.0.1:4010",
+            "http://127.8.9.10/v2",
+            "http://[::1]:8080",
+            "http://localhost:5000/",
+            "http://LOCALHOST",
+        ] {
+            check(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "http://api.example.com",
+            "http://10.0.0.5:4010",
+            "http://192.168.1.1",
+            "http://[::ffff:10.0.0.1]",
+            "http://localhost.evil.example",
+            "http://127.0.0.1.nip.io",
+            "ftp://127.0.0.1",
+            "file:///etc/passwd",
+            "mailto:someone@example.com",
+            "unix:/var/run/x.sock",
+            "not a url",
+        ] {
+            let e = check(bad).expect_err(bad);
+            assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")), "{bad}");
+            assert!(e.to_string().contains("https://api.example.com"), "{bad}: {e}");
+        }
+        let e = check("http://api.example.com").unwrap_err();
+        assert!(e.to_string().contains("unencrypted"), "{e}");
     }
 }

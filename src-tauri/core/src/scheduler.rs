@@ -4,12 +4,22 @@
 //!   the user acted on it;
 //! - slow (the user's setting, default 60 s) when idle;
 //! - slower still while the window is hidden (or paused, if the user chose that);
-//! - on errors, exponential backoff (capped); a rate limit's Retry-After is honoured.
+//! - on errors, exponential backoff (capped); a rate limit's Retry-After is honoured, up to
+//!   [`MAX_RETRY_AFTER`].
 //!
-//! Each cloud has its own timetable: one failing cloud never moves another's.
+//! Each cloud has its own timetable: one failing cloud never moves another's. Values come from
+//! providers (Retry-After) and settings, so all time arithmetic is checked or saturating: an
+//! overflow would panic the refresher of every cloud.
 
 use std::collections::HashMap;
+use crate::bounds::later;
 use std::time::{Duration, Instant};
+
+/// The longest a provider's Retry-After (or the backoff) keeps a cloud waiting: a server asking
+/// for "u64::MAX seconds" or a date in year 9999 must not switch a cloud off for good.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// A paused (hidden window) cloud's next refresh: far away; `set_visible(true)` pulls it back.
+const PAUSED: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The time source. The app uses [`SystemClock`]; tests use a manual one.
 pub trait Clock: Send + Sync {
@@ -117,7 +127,7 @@ impl<C: Clock> Scheduler<C> {
             let fast = self.cfg.fast;
             for t in self.clouds.values_mut() {
                 if t.errors == 0 {
-                    t.next_due = t.next_due.min(now + fast);
+                    t.next_due = t.next_due.min(later(now, fast, Duration::ZERO));
                 }
             }
         }
@@ -144,8 +154,8 @@ impl<C: Clock> Scheduler<C> {
         let now = self.clock.now();
         let (fast, window) = (self.cfg.fast, self.cfg.fast_after_action);
         if let Some(t) = self.clouds.get_mut(cloud) {
-            t.fast_until = Some(now + window);
-            t.next_due = t.next_due.min(now + fast.min(Duration::from_secs(2)));
+            t.fast_until = Some(later(now, window, MAX_RETRY_AFTER));
+            t.next_due = t.next_due.min(later(now, fast.min(Duration::from_secs(2)), Duration::ZERO));
         }
     }
 
@@ -168,13 +178,13 @@ impl<C: Clock> Scheduler<C> {
                     t.errors = 0;
                     t.transitioning = transitioning;
                 }
-                Outcome::Failed { .. } => t.errors += 1,
+                Outcome::Failed { .. } => t.errors = t.errors.saturating_add(1),
             }
             let t = t.clone();
             self.interval_for(&t, now, outcome)
         };
         let t = self.clouds.get_mut(cloud)?;
-        t.next_due = now + interval;
+        t.next_due = later(now, interval, MAX_RETRY_AFTER);
         Some(interval)
     }
 
@@ -182,9 +192,9 @@ impl<C: Clock> Scheduler<C> {
         if let Outcome::Failed { retry_after } = outcome {
             // The provider said when to come back: do so (never faster than the fast pace).
             if let Some(ra) = retry_after {
-                return ra.max(self.cfg.fast);
+                return ra.max(self.cfg.fast).min(MAX_RETRY_AFTER);
             }
-            let exp = self.cfg.backoff_base.saturating_mul(1u32 << (t.errors - 1).min(16));
+            let exp = self.cfg.backoff_base.saturating_mul(1u32 << t.errors.saturating_sub(1).min(16));
             return exp.min(self.cfg.max_backoff);
         }
         let fast = t.transitioning || t.fast_until.is_some_and(|u| u > now);
@@ -197,7 +207,7 @@ impl<C: Clock> Scheduler<C> {
             match self.cfg.hidden_factor {
                 Some(f) => self.cfg.slow.saturating_mul(f.max(1)),
                 // Paused: far in the future; `set_visible(true)` pulls it back.
-                None => Duration::from_secs(365 * 24 * 3600),
+                None => PAUSED,
             }
         }
     }
@@ -292,6 +302,42 @@ mod tests {
         s.take_due();
         let d = s.record("b", Outcome::Failed { retry_after: Some(Duration::from_secs(1)) }).unwrap();
         assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(15), "{d:?}");
+    }
+
+    #[test]
+    fn a_far_future_retry_after_is_clamped_and_never_panics() {
+        let (mut s, clock) = sched();
+        s.take_due();
+        // A Retry-After of u64::MAX seconds (or an HTTP date in year 9999) used to reach
+        // `now + interval` and panic the refresher of every cloud.
+        for huge in [Duration::from_secs(u64::MAX), Duration::MAX, Duration::from_secs(8_000 * 365 * 24 * 3600)] {
+            let d = s.record("a", Outcome::Failed { retry_after: Some(huge) }).unwrap();
+            assert_eq!(d, MAX_RETRY_AFTER);
+        }
+        clock.advance(MAX_RETRY_AFTER);
+        assert!(s.take_due().contains(&"a".to_string()), "the cloud comes back after the clamp");
+    }
+
+    #[test]
+    fn huge_settings_never_overflow_the_clock() {
+        let (mut s, _) = sched();
+        let huge = Duration::MAX;
+        s.set_config(SchedulerConfig {
+            fast: huge,
+            slow: huge,
+            fast_after_action: huge,
+            hidden_factor: Some(u32::MAX),
+            backoff_base: huge,
+            max_backoff: huge,
+        });
+        s.take_due();
+        s.poke("a");
+        s.record("a", Outcome::Ok { transitioning: false });
+        s.record("b", Outcome::Failed { retry_after: None });
+        s.set_visible(false);
+        s.record("a", Outcome::Ok { transitioning: true });
+        s.set_visible(true);
+        assert!(s.next_wakeup().is_some());
     }
 
     #[test]

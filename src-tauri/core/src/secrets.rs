@@ -5,7 +5,7 @@
 //! locked keyring waiting for a prompt, so they run on the blocking pool under a timeout.
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,8 +13,10 @@ use std::time::Duration;
 pub const SERVICE: &str = "dev.skydeck.app";
 const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A value that never shows itself in Debug or Display: `<redacted>`.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// A value that never shows itself in Debug or Display: `<redacted>`. It can be read from
+/// input (Deserialize) but deliberately not serialized: a secret inside a struct that goes out
+/// as JSON (an IPC answer, `--json`, a settings file) must fail to compile, not leak.
+#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(transparent)]
 pub struct Sensitive<T>(T);
 
@@ -84,7 +86,9 @@ impl Keychain {
 
 impl SecretStore for Keychain {
     fn set(&self, account: &str, secrets: &Secrets) -> Result<()> {
-        let json = serde_json::to_string(secrets).expect("a string map serializes");
+        // The one place a secret is serialized, on purpose: into the keychain entry.
+        let exposed: BTreeMap<&str, &str> = secrets.iter().map(|(k, v)| (k.as_str(), v.expose().as_str())).collect();
+        let json = serde_json::to_string(&exposed).expect("a string map serializes");
         self.entry(account)?.set_password(&json).map_err(keychain_error)
     }
     fn get(&self, account: &str) -> Result<Secrets> {
@@ -155,6 +159,19 @@ impl SecretStore for MemorySecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Compile-time proof that `Sensitive` is not `Serialize` (the `assert_not_impl` trick of
+    /// static_assertions): if it were, both impls below would apply and the call is ambiguous.
+    #[allow(dead_code)]
+    fn sensitive_is_not_serialize() {
+        trait AmbiguousIfSerialize<A> {
+            fn check() {}
+        }
+        impl<T: ?Sized> AmbiguousIfSerialize<()> for T {}
+        struct IsSerialize;
+        impl<T: ?Sized + serde::Serialize> AmbiguousIfSerialize<IsSerialize> for T {}
+        <Sensitive<String> as AmbiguousIfSerialize<_>>::check();
+    }
 
     #[test]
     fn sensitive_never_prints() {

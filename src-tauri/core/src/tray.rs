@@ -4,6 +4,7 @@
 
 use crate::model::{Action, CloudView, Machine, MachineState};
 use serde::Serialize;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrayModel {
@@ -84,12 +85,32 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The SSH command for a machine: its first public IP (else private), user from the driver's
-/// `ssh_user` hint, else root.
+/// The address to reach a machine at: its first public IP that parses as one, else its first
+/// such private IP. Providers fill these fields, so an "IP" like `1.2.3.4; rm -rf ~` or
+/// `-oProxyCommand=…` must never reach a command line or the clipboard: anything that is not
+/// an `IpAddr` counts as no address.
+pub fn machine_ip(m: &Machine) -> Option<IpAddr> {
+    m.public_ips.iter().chain(&m.private_ips).find_map(|s| s.parse::<IpAddr>().ok())
+}
+
+/// A login name safe on a command line: POSIX-portable characters, not starting with '-'.
+fn safe_user(user: &str) -> bool {
+    let mut chars = user.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && user.len() <= 32
+}
+
+/// The SSH command for a machine: `ssh <user>@<ip>` with [`machine_ip`] (IPv6 in brackets), the
+/// user from the driver's `ssh_user` hint when it is a plain login name, else root. `None`
+/// when the machine has no valid address.
 pub fn ssh_command(m: &Machine) -> Option<String> {
-    let ip = m.public_ips.first().or(m.private_ips.first())?;
-    let user = m.extra.get("ssh_user").map(String::as_str).unwrap_or("root");
-    let host = if ip.contains(':') { format!("[{ip}]") } else { ip.clone() };
+    let ip = machine_ip(m)?;
+    let user = m.extra.get("ssh_user").map(String::as_str).filter(|u| safe_user(u)).unwrap_or("root");
+    let host = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    };
     Some(format!("ssh {user}@{host}"))
 }
 
@@ -114,7 +135,7 @@ pub fn tray_model(clouds: &[CloudView], machines: &[Machine], pins: &[(String, S
                     (cmd.id(), capitalize(a.as_str()))
                 })
                 .collect();
-            if m.public_ips.first().or(m.private_ips.first()).is_some() {
+            if machine_ip(m).is_some() {
                 items.push((TrayCommand::CopyIp { cloud_id: m.cloud_id.clone(), id: m.id.clone() }.id(), "Copy IP".into()));
                 items.push((TrayCommand::CopySsh { cloud_id: m.cloud_id.clone(), id: m.id.clone() }.id(), "Copy SSH command".into()));
             }
@@ -228,5 +249,23 @@ mod tests {
         assert_eq!(ssh_command(&m).unwrap(), "ssh ubuntu@198.51.100.7");
         m.public_ips.clear();
         assert_eq!(ssh_command(&m), None);
+    }
+
+    #[test]
+    fn addresses_that_are_not_ips_never_reach_the_ssh_command() {
+        for bad in ["1.2.3.4; rm -rf ~", "-oProxyCommand=touch /tmp/pwned", "$(id)", "1.2.3.4 -oProxyCommand=x", "host.example", "1.2.3.4\n", ""] {
+            let m = machine("a", "1", MachineState::Running, &[], Some(bad));
+            assert_eq!(machine_ip(&m), None, "{bad:?}");
+            assert_eq!(ssh_command(&m), None, "{bad:?}");
+            let model = tray_model(&[cloud("a", false, true)], std::slice::from_ref(&m), &[("a".into(), "1".into())]);
+            assert!(model.pinned[0].items.iter().all(|(id, _)| !id.starts_with("copy-")), "no Copy IP/SSH for {bad:?}");
+        }
+        // A valid private IP after a bogus public one is used; a hostile user hint is not.
+        let mut m = machine("a", "1", MachineState::Running, &[], Some("-oProxyCommand=x"));
+        m.private_ips = vec!["10.0.0.5".into()];
+        m.extra.insert("ssh_user".into(), "-oProxyCommand=touch /tmp/x".into());
+        assert_eq!(ssh_command(&m).unwrap(), "ssh root@10.0.0.5");
+        m.extra.insert("ssh_user".into(), "ec2-user".into());
+        assert_eq!(ssh_command(&m).unwrap(), "ssh ec2-user@10.0.0.5");
     }
 }

@@ -6,7 +6,6 @@ use crate::error::{ipc, CmdResult};
 use crate::state::AppState;
 use skydeck_core::secrets::Sensitive;
 use skydeck_core::{Error, ErrorBody, ImportKey, SshKey};
-use std::io::Write;
 use std::path::Path;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -84,31 +83,11 @@ fn file_name(key_name: &str) -> String {
     format!("id_{}", clean.trim_start_matches('.'))
 }
 
-/// Writes `text` to `path` so that only the owner can read it, also when the file existed
-/// with wider permissions (it is narrowed before the key is written into it).
+/// Writes the key readable only by its owner: a new 0600 file renamed over `path`, so an
+/// existing wider file or a symlink there is replaced, never written through (the same helper
+/// as the CLI's `keys export --out`).
 fn write_private_file(path: &Path, text: &str) -> CmdResult<()> {
-    let fail = |e: std::io::Error| {
-        ErrorBody::from(Error::invalid("path", format!("could not write {} ({e}); pick another place", path.display())))
-    };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        opts.mode(0o600);
-        let f = opts.open(path).map_err(fail)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
-        write_all(f, text).map_err(fail)
-    }
-    #[cfg(not(unix))]
-    {
-        write_all(opts.open(path).map_err(fail)?, text).map_err(fail)
-    }
-}
-
-fn write_all(mut f: std::fs::File, text: &str) -> std::io::Result<()> {
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
+    ipc(skydeck_core::private_file::write_private(path, text, "path"))
 }
 
 #[cfg(test)]
@@ -136,6 +115,14 @@ mod tests {
         let fresh = dir.path().join("id_y");
         write_private_file(&fresh, "k").unwrap();
         assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+        // A symlink at the chosen path is replaced; the file it named keeps its content.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let link = dir.path().join("id_link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        write_private_file(&link, "k").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        assert_eq!(std::fs::symlink_metadata(&link).unwrap().permissions().mode() & 0o777, 0o600);
         let err = write_private_file(&dir.path().join("missing/dir/id"), "k").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("path"));
     }

@@ -13,6 +13,7 @@ pub mod machines;
 pub mod pins;
 pub mod providers;
 pub mod settings;
+pub mod ui_prefs;
 
 use tauri::ipc::Invoke;
 use tauri::Runtime;
@@ -39,6 +40,8 @@ pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'stat
         pins::unpin_machine,
         settings::get_settings,
         settings::save_settings,
+        ui_prefs::get_ui_prefs,
+        ui_prefs::set_ui_pref,
         keys::list_keys,
         keys::generate_key,
         keys::import_key,

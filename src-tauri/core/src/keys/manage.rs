@@ -72,12 +72,17 @@ impl Skydeck {
     /// `passphrase` (missing or wrong) or `name`.
     pub async fn import_key(&self, req: ImportKey) -> Result<SshKey> {
         let name = check_name(&req.name)?;
-        let material = parse(req.key.expose(), req.passphrase.as_ref().map(|p| p.expose().as_str()))?;
+        // Decrypting runs bcrypt-pbkdf (deliberately slow): keep it off the async workers.
+        let material = tokio::task::spawn_blocking(move || {
+            parse(req.key.expose(), req.passphrase.as_ref().map(|p| p.expose().as_str()))
+        })
+        .await
+        .map_err(|e| Error::Unavailable(format!("reading the key failed unexpectedly ({e}); try again")))??;
         self.save_key(name, material).await
     }
 
     async fn save_key(&self, name: String, m: KeyMaterial) -> Result<SshKey> {
-        let keys = self.store.list_keys()?;
+        let keys = self.db(|s| s.list_keys()).await?;
         if let Some(k) = keys.iter().find(|k| k.fingerprint == m.fingerprint) {
             return Err(Error::invalid("key", format!("this key is already in Skydeck as '{}'", k.name)));
         }
@@ -102,7 +107,8 @@ impl Skydeck {
             let (store, acc) = (self.secrets.clone(), account.clone());
             secrets::blocking(move || store.set(&acc, &secret)).await?;
         }
-        match self.store.insert_key(&key) {
+        let row = key.clone();
+        match self.db(move |s| s.insert_key(&row)).await {
             Ok(stored) => Ok(stored),
             Err(e) => {
                 if key.has_private {
@@ -137,7 +143,8 @@ impl Skydeck {
             let (store, account) = (self.secrets.clone(), key_account(&key.id));
             secrets::blocking(move || store.delete(&account)).await?;
         }
-        self.store.delete_key(&key.id)?;
+        let id = key.id.clone();
+        self.db(move |s| s.delete_key(&id)).await?;
         Ok(key)
     }
 
@@ -172,6 +179,12 @@ impl Skydeck {
         let private = secret.get(PRIVATE_FIELD).ok_or_else(|| {
             Error::Keychain("the keychain entry of this key is damaged; delete the key and import it again".into())
         })?;
-        export_private(private.expose(), passphrase.as_ref().map(|p| p.expose().as_str()))
+        // Encrypting runs bcrypt-pbkdf: off the async workers, like import.
+        let private = private.clone();
+        tokio::task::spawn_blocking(move || {
+            export_private(private.expose(), passphrase.as_ref().map(|p| p.expose().as_str()))
+        })
+        .await
+        .map_err(|e| Error::Unavailable(format!("writing the key failed unexpectedly ({e}); try again")))?
     }
 }

@@ -151,6 +151,7 @@ fn parse_private(text: &str, passphrase: Option<&str>) -> Result<KeyMaterial> {
         Error::invalid("key", format!("this OpenSSH private key cannot be read ({e}); is the whole file pasted?"))
     })?;
     check_algorithm(key.algorithm())?;
+    check_kdf_cost(&key)?;
     let key = if key.is_encrypted() {
         let pass = passphrase.filter(|p| !p.is_empty()).ok_or_else(|| {
             Error::invalid("passphrase", "this private key is protected by a passphrase; enter it to import the key")
@@ -162,6 +163,26 @@ fn parse_private(text: &str, passphrase: Option<&str>) -> Result<KeyMaterial> {
         key
     };
     material(key.public_key(), Some(&key))
+}
+
+/// The most bcrypt-pbkdf rounds an imported key may ask for. The count comes from the file, and
+/// each round costs real CPU time: `ssh-keygen` writes 16 (its `-a` option rarely goes past a
+/// few hundred), while a crafted file can say 4 billion and keep a thread busy for days.
+pub const MAX_BCRYPT_ROUNDS: u32 = 1024;
+
+fn check_kdf_cost(key: &PrivateKey) -> Result<()> {
+    if let ssh_key::Kdf::Bcrypt { rounds, .. } = key.kdf() {
+        if *rounds > MAX_BCRYPT_ROUNDS {
+            return Err(Error::invalid(
+                "key",
+                format!(
+                    "this key asks for {rounds} bcrypt rounds to unlock (at most {MAX_BCRYPT_ROUNDS} are accepted); \
+                     re-encrypt a copy with `ssh-keygen -p -a 100 -f FILE` and import that"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_algorithm(alg: Algorithm) -> Result<()> {
@@ -202,6 +223,46 @@ pub fn fingerprint(openssh_public: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rewrites the bcrypt round count inside an encrypted OpenSSH private key (the wire
+    /// format: magic, cipher name, kdf name, kdf options = salt string + u32 rounds).
+    fn with_rounds(openssh: &str, rounds: u32) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let body: String = openssh.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut raw = b64.decode(body).unwrap();
+        let mut at = b"openssh-key-v1\0".len();
+        let skip_string = |raw: &[u8], at: &mut usize| {
+            let n = u32::from_be_bytes(raw[*at..*at + 4].try_into().unwrap()) as usize;
+            *at += 4 + n;
+        };
+        skip_string(&raw, &mut at); // cipher name
+        skip_string(&raw, &mut at); // kdf name
+        at += 4; // kdf options length
+        skip_string(&raw, &mut at); // salt
+        raw[at..at + 4].copy_from_slice(&rounds.to_be_bytes());
+        let text = b64.encode(&raw);
+        let lines: Vec<&str> = text.as_bytes().chunks(70).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n", lines.join("\n"))
+    }
+
+    #[test]
+    fn a_key_asking_for_billions_of_bcrypt_rounds_is_refused_at_once() {
+        let k = generate("victim").unwrap();
+        let encrypted = export_private(k.private_key.unwrap().expose(), Some("pw")).unwrap();
+        // Sanity: rewriting the count it already has keeps the key readable, and the hostile
+        // count is what the parser sees.
+        let same = with_rounds(encrypted.expose(), 16);
+        assert_eq!(parse(&same, Some("pw")).unwrap().fingerprint, k.fingerprint);
+        let hostile = with_rounds(encrypted.expose(), u32::MAX);
+        let kdf = PrivateKey::from_openssh(&hostile).unwrap().kdf().clone();
+        assert!(matches!(kdf, ssh_key::Kdf::Bcrypt { rounds: u32::MAX, .. }), "{kdf:?}");
+        let started = std::time::Instant::now();
+        let err = parse(&hostile, Some("pw")).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "took {:?}", started.elapsed());
+        assert_eq!((err.code(), err.field()), ("invalid_input", Some("key")), "{err}");
+        assert!(err.to_string().contains("bcrypt rounds"), "{err}");
+    }
 
     #[test]
     fn generated_keys_round_trip_and_fingerprint_consistently() {

@@ -14,6 +14,8 @@ pub mod hostvirtual;
 #[cfg(feature = "libvirt")]
 pub mod libvirt;
 pub mod linode;
+/// The one loop every paginated list goes through (page cap, cursor loops).
+pub mod pagination;
 /// The JSON + bearer-token client Linode, Vultr and Hetzner share.
 pub mod rest;
 pub mod vultr;

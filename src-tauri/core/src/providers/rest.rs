@@ -4,7 +4,7 @@
 //! timestamps those APIs write.
 
 use crate::error::{Error, Result};
-use crate::http::{body_text, retry_after, HttpClient, Idempotency};
+use crate::http::{clamp_wait, parse_seconds, HttpClient, Idempotency};
 use crate::provider::Connection;
 use crate::secrets::Sensitive;
 use reqwest::header::HeaderMap;
@@ -44,13 +44,8 @@ impl BearerApi {
                 format!("the {title} token contains spaces or unusual characters; copy it again ({token_help})"),
             ));
         }
+        // The shared endpoint rule: https, or http to this computer only.
         let base = c.endpoint_or(default_endpoint)?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() || base.host().is_none() {
-            return Err(Error::invalid(
-                "endpoint",
-                format!("the API endpoint must be an http(s) URL such as {default_endpoint}"),
-            ));
-        }
         Ok(BearerApi { http: c.http, base, token: Sensitive::new(token), title, map_error })
     }
 
@@ -77,10 +72,10 @@ impl BearerApi {
         let req = req
             .build()
             .map_err(|e| Error::Unavailable(format!("could not build the request to {}: {e}", self.title)))?;
-        let resp = self.http.send(req, idem, self.title).await?;
-        let status = resp.status();
-        let wait = retry_after(&resp).or_else(|| rate_limit_reset(resp.headers()));
-        let text = body_text(resp, self.title).await?;
+        let reply = self.http.send(req, idem, self.title).await?;
+        let status = reply.status;
+        let wait = reply.retry_after().or_else(|| rate_limit_reset(&reply.headers));
+        let text = reply.body;
         if status.is_success() {
             return Ok(text);
         }
@@ -118,15 +113,21 @@ pub fn unreadable(title: &str, e: &dyn std::fmt::Display) -> Error {
 }
 
 /// `RateLimit-Reset` as Hetzner sends it (a UNIX time) or as the IETF draft defines it
-/// (seconds from now): how long to wait when there is no Retry-After.
+/// (seconds from now): how long to wait when there is no Retry-After. Clamped like
+/// Retry-After (at most an hour); garbage or negative values are `None`.
 pub fn rate_limit_reset(headers: &HeaderMap) -> Option<Duration> {
-    let v: u64 = headers.get("ratelimit-reset")?.to_str().ok()?.trim().parse().ok()?;
+    parse_rate_limit_reset(headers.get("ratelimit-reset")?.to_str().ok()?, std::time::SystemTime::now())
+}
+
+/// A `RateLimit-Reset` value as a wait from `now` (see [`rate_limit_reset`]).
+pub fn parse_rate_limit_reset(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let v = parse_seconds(value.trim())?;
     // Anything this large is a timestamp, not a delay of 30+ years.
     if v > 1_000_000_000 {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-        Some(Duration::from_secs(v.saturating_sub(now)))
+        let now = now.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        Some(clamp_wait(v.saturating_sub(now)))
     } else {
-        Some(Duration::from_secs(v))
+        Some(clamp_wait(v))
     }
 }
 
@@ -219,5 +220,85 @@ mod tests {
         h.insert("ratelimit-reset", later.to_string().parse().unwrap());
         let d = rate_limit_reset(&h).unwrap();
         assert!((58..=60).contains(&d.as_secs()), "{d:?}");
+    }
+
+    /// Every JSON parser of provider answers stops deep nesting with a typed error (serde_json's
+    /// depth limit of 128; its `unbounded_depth` feature must stay off) and never overflows
+    /// the stack, parsing or dropping.
+    #[test]
+    fn every_json_parser_rejects_deep_nesting() {
+        use crate::providers::{digitalocean as d, hetzner as h, hostvirtual as hv, linode as l, vultr as v};
+        fn code<T: std::fmt::Debug>(r: Result<T>) -> Option<String> {
+            match r {
+                Err(Error::Provider { code, .. }) => code,
+                // Just under the limit a lenient parser may find nothing to read: fine.
+                Ok(_) => Some("invalid_response".into()),
+                other => panic!("not an invalid_response error: {other:?}"),
+            }
+        }
+        let deep = [
+            "[".repeat(200_000),
+            "{\"a\":".repeat(200_000),
+            format!("{{\"droplets\":{}", "[".repeat(100_000)),
+            format!("{{\"data\":[{}", "{\"a\":".repeat(100_000)),
+            // Just under serde_json's limit: parsed, then refused or ignored, and dropped.
+            format!("{}{}", "[".repeat(127), "]".repeat(127)),
+        ];
+        for body in &deep {
+            let results = [
+                code(d::parse::parse_droplets_page(body)),
+                code(d::parse::parse_regions(body)),
+                code(d::parse::parse_sizes(body)),
+                code(d::parse::parse_images(body)),
+                code(d::parse::parse_keys(body)),
+                code(d::parse::parse_new_key(body)),
+                code(d::parse::parse_created_droplet(body)),
+                code(l::parse::parse_instances(body)),
+                code(l::parse::parse_instance(body)),
+                code(l::parse::parse_regions(body)),
+                code(l::parse::parse_types(body)),
+                code(l::parse::parse_images(body)),
+                code(v::parse::parse_instances(body)),
+                code(v::parse::parse_instance(body)),
+                code(v::parse::parse_regions(body)),
+                code(v::parse::parse_plans(body)),
+                code(v::parse::parse_os(body)),
+                code(v::parse::parse_ssh_keys(body)),
+                code(v::parse::parse_ssh_key(body)),
+                code(h::parse::parse_servers(body)),
+                code(h::parse::parse_server(body)),
+                code(h::parse::parse_images(body)),
+                code(h::parse::parse_locations(body)),
+                code(h::parse::parse_server_types(body)),
+                code(h::parse::parse_ssh_keys(body)),
+                code(h::parse::parse_ssh_key(body)),
+                code(hv::parse::parse_server(body)),
+                code(hv::parse::parse_servers(body)),
+                code(hv::parse::parse_locations(body)),
+                code(hv::parse::parse_sizes(body)),
+                code(hv::parse::parse_images(body)),
+                code(hv::parse::parse_bought(body)),
+                code(parse_json("Test", body)),
+            ];
+            for (i, c) in results.iter().enumerate() {
+                assert_eq!(c.as_deref(), Some("invalid_response"), "parser #{i} on {}…", &body[..20]);
+            }
+            // Error answers are read best-effort: never a panic, a short excerpt at most.
+            let _ = (d::parse::parse_error(body), l::parse::parse_error(body), v::parse::parse_error(body));
+            let _ = (h::parse::parse_error(body), hv::parse::parse_error(body));
+        }
+    }
+
+    #[test]
+    fn rate_limit_reset_is_clamped_and_never_overflows() {
+        let now = std::time::SystemTime::now();
+        let hour = Some(crate::http::MAX_RETRY_AFTER);
+        assert_eq!(parse_rate_limit_reset(&u64::MAX.to_string(), now), hour);
+        assert_eq!(parse_rate_limit_reset("999999999999999999999999", now), hour);
+        assert_eq!(parse_rate_limit_reset("999999999", now), hour);
+        assert_eq!(parse_rate_limit_reset("1000000001", now), Some(Duration::ZERO), "a reset in the past");
+        for bad in ["-1", "soon", "", "1e9"] {
+            assert_eq!(parse_rate_limit_reset(bad, now), None, "{bad}");
+        }
     }
 }

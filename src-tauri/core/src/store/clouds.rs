@@ -74,13 +74,12 @@ impl Store {
 
     /// Deletes a cloud with its cached machines and status (one transaction).
     pub fn delete_cloud(&self, id: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        tx.execute("DELETE FROM machines WHERE cloud_id = ?1", [id])?;
-        tx.execute("DELETE FROM cloud_status WHERE cloud_id = ?1", [id])?;
-        let n = tx.execute("DELETE FROM clouds WHERE id = ?1", [id])?;
-        tx.commit()?;
-        Ok(n > 0)
+        self.write_tx(|tx| {
+            tx.execute("DELETE FROM machines WHERE cloud_id = ?1", [id])?;
+            tx.execute("DELETE FROM cloud_status WHERE cloud_id = ?1", [id])?;
+            let n = tx.execute("DELETE FROM clouds WHERE id = ?1", [id])?;
+            Ok(n > 0)
+        })
     }
 
     pub fn cloud_status(&self, id: &str) -> Result<CloudStatus> {

@@ -43,28 +43,26 @@ fn unique_error(e: rusqlite::Error, key: &SshKey) -> Error {
 impl Store {
     /// Inserts a key; it becomes the default when no other key is.
     pub fn insert_key(&self, key: &SshKey) -> Result<SshKey> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let has_default: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE is_default = 1)", [], |r| r.get(0))?;
-        tx.execute(
-            &format!("INSERT INTO ssh_keys ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-            params![
-                key.id,
-                key.name,
-                key.algorithm,
-                key.public_key,
-                key.fingerprint,
-                key.comment,
-                key.has_private,
-                !has_default,
-                key.created_at
-            ],
-        )
-        .map_err(|e| unique_error(e, key))?;
-        let stored = tx.query_row(&format!("SELECT {COLS} FROM ssh_keys WHERE id = ?1"), [&key.id], from_row)?;
-        tx.commit()?;
-        Ok(stored)
+        self.write_tx(|tx| {
+            let has_default: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE is_default = 1)", [], |r| r.get(0))?;
+            tx.execute(
+                &format!("INSERT INTO ssh_keys ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    key.id,
+                    key.name,
+                    key.algorithm,
+                    key.public_key,
+                    key.fingerprint,
+                    key.comment,
+                    key.has_private,
+                    !has_default,
+                    key.created_at
+                ],
+            )
+            .map_err(|e| unique_error(e, key))?;
+            Ok(tx.query_row(&format!("SELECT {COLS} FROM ssh_keys WHERE id = ?1"), [&key.id], from_row)?)
+        })
     }
 
     /// All keys, oldest first.
@@ -87,16 +85,16 @@ impl Store {
 
     /// Makes `id` the one default key; false if there is no such key.
     pub fn set_default_key(&self, id: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let exists: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE id = ?1)", [id], |r| r.get(0))?;
-        if !exists {
-            return Ok(false);
-        }
-        tx.execute("UPDATE ssh_keys SET is_default = 0 WHERE is_default = 1", [])?;
-        tx.execute("UPDATE ssh_keys SET is_default = 1 WHERE id = ?1", [id])?;
-        tx.commit()?;
-        Ok(true)
+        self.write_tx(|tx| {
+            let exists: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM ssh_keys WHERE id = ?1)", [id], |r| r.get(0))?;
+            if !exists {
+                return Ok(false);
+            }
+            tx.execute("UPDATE ssh_keys SET is_default = 0 WHERE is_default = 1", [])?;
+            tx.execute("UPDATE ssh_keys SET is_default = 1 WHERE id = ?1", [id])?;
+            Ok(true)
+        })
     }
 
     pub fn rename_key(&self, id: &str, name: &str) -> Result<bool> {
@@ -113,16 +111,15 @@ impl Store {
 
     /// Deletes a key; if it was the default, the newest remaining key becomes the default.
     pub fn delete_key(&self, id: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute("DELETE FROM ssh_keys WHERE id = ?1", [id])?;
-        tx.execute(
-            "UPDATE ssh_keys SET is_default = 1
-             WHERE NOT EXISTS (SELECT 1 FROM ssh_keys WHERE is_default = 1)
-               AND id = (SELECT id FROM ssh_keys ORDER BY created_at DESC, rowid DESC LIMIT 1)",
-            [],
-        )?;
-        tx.commit()?;
-        Ok(n > 0)
+        self.write_tx(|tx| {
+            let n = tx.execute("DELETE FROM ssh_keys WHERE id = ?1", [id])?;
+            tx.execute(
+                "UPDATE ssh_keys SET is_default = 1
+                 WHERE NOT EXISTS (SELECT 1 FROM ssh_keys WHERE is_default = 1)
+                   AND id = (SELECT id FROM ssh_keys ORDER BY created_at DESC, rowid DESC LIMIT 1)",
+                [],
+            )?;
+            Ok(n > 0)
+        })
     }
 }

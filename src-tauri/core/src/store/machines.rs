@@ -8,35 +8,36 @@ impl Store {
     /// Replaces a cloud's cached machines with a fresh list and records success, atomically.
     /// Returns what changed against the previous list (nothing if the cloud is gone).
     pub fn replace_machines(&self, cloud_id: &str, machines: &[Machine], now: &str) -> Result<Vec<Change>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        // The cloud may have been removed while its refresh was in flight: then drop the result.
-        let exists: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM clouds WHERE id = ?1)", [cloud_id], |r| r.get(0))?;
-        if !exists {
-            return Ok(Vec::new());
-        }
-        let old: Vec<(String, String)> = {
-            let mut stmt = tx.prepare("SELECT id, json FROM machines WHERE cloud_id = ?1")?;
-            let rows = stmt.query_map([cloud_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let fresh: Vec<Machine> = machines.iter().map(|m| Machine { stale: false, ..m.clone() }).collect();
-        let new: Vec<(&Machine, String)> =
-            fresh.iter().map(|m| (m, serde_json::to_string(m).expect("machine serializes"))).collect();
-        tx.execute("DELETE FROM machines WHERE cloud_id = ?1", [cloud_id])?;
-        {
-            let mut ins = tx.prepare("INSERT INTO machines (cloud_id, id, json, seen_at) VALUES (?1, ?2, ?3, ?4)")?;
-            for (m, json) in &new {
-                ins.execute(params![cloud_id, m.id, json, now])?;
+        self.write_tx(|tx| {
+            // The cloud may have been removed while its refresh was in flight: then drop the result.
+            let exists: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM clouds WHERE id = ?1)", [cloud_id], |r| r.get(0))?;
+            if !exists {
+                return Ok(Vec::new());
             }
-        }
-        tx.execute(
-            "INSERT INTO cloud_status (cloud_id, last_ok, last_attempt, error_json) VALUES (?1, ?2, ?2, NULL)
+            let old: Vec<(String, String)> = {
+                let mut stmt = tx.prepare("SELECT id, json FROM machines WHERE cloud_id = ?1")?;
+                let rows = stmt.query_map([cloud_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let fresh: Vec<Machine> = machines.iter().map(|m| Machine { stale: false, ..m.clone() }).collect();
+            let new: Vec<(&Machine, String)> =
+                fresh.iter().map(|m| (m, serde_json::to_string(m).expect("machine serializes"))).collect();
+            tx.execute("DELETE FROM machines WHERE cloud_id = ?1", [cloud_id])?;
+            {
+                let mut ins =
+                    tx.prepare("INSERT INTO machines (cloud_id, id, json, seen_at) VALUES (?1, ?2, ?3, ?4)")?;
+                for (m, json) in &new {
+                    ins.execute(params![cloud_id, m.id, json, now])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO cloud_status (cloud_id, last_ok, last_attempt, error_json) VALUES (?1, ?2, ?2, NULL)
              ON CONFLICT(cloud_id) DO UPDATE SET last_ok = ?2, last_attempt = ?2, error_json = NULL",
-            params![cloud_id, now],
-        )?;
-        tx.commit()?;
-        Ok(diff_rows(old, &new))
+                params![cloud_id, now],
+            )?;
+            Ok(diff_rows(old, &new))
+        })
     }
 
     /// Records a failed refresh; cached machines stay as they are.

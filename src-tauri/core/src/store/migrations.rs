@@ -1,8 +1,8 @@
-//! Versioned schema migrations. Each entry runs once, in order, in its own transaction; the
+//! Versioned schema migrations. Each entry runs once, in order, in one exclusive transaction; the
 //! version lives in `PRAGMA user_version`. Never edit a shipped migration: append a new one.
 
 use crate::error::{Error, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 const MIGRATIONS: &[&str] = &[
     // 1: clouds, machines cache, refresh status.
@@ -81,19 +81,34 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// Brings the schema up to date. Several processes may open a fresh data directory at once
+/// (the window and the CLI): the version is read again under an exclusive lock and the
+/// pending migrations run in that one transaction, so exactly one process migrates and the
+/// others find the work done ("table clouds already exists" before).
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let latest = MIGRATIONS.len() as i64;
+    // Fast path without a write lock: an up-to-date database (every open but the first).
+    let seen: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    check_not_newer(seen, latest)?;
+    if seen == latest {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    check_not_newer(current, latest)?;
+    for sql in MIGRATIONS.iter().skip(current as usize) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", latest)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn check_not_newer(current: i64, latest: i64) -> Result<()> {
     if current > latest {
         return Err(Error::Storage(format!(
             "the database was written by a newer Skydeck (schema {current}, this one knows {latest}). Update Skydeck."
         )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
     }
     Ok(())
 }

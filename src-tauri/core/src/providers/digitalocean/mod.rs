@@ -9,9 +9,10 @@ pub mod parse;
 pub mod tags;
 
 use crate::error::{Error, Result};
-use crate::http::{body_text, retry_after, HttpClient, Idempotency};
+use crate::http::{HttpClient, Idempotency};
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::provider::*;
+use crate::providers::pagination::{self, Paged};
 use crate::secrets::Sensitive;
 use async_trait::async_trait;
 use parse::Page;
@@ -27,8 +28,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.digitalocean.com";
 const TOKENS_URL: &str = "https://cloud.digitalocean.com/account/api/tokens";
 /// DigitalOcean's largest page size.
 const PER_PAGE: &str = "200";
-/// A stop against a `next` link that never ends: 500 pages of 200 is far beyond any account.
-const MAX_PAGES: u32 = 500;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     id: "digitalocean",
@@ -82,13 +81,8 @@ fn connect(c: Connection) -> Result<Box<dyn Provider>> {
             format!("the API token contains spaces or unusual characters; copy it again from {TOKENS_URL}"),
         ));
     }
+    // The shared endpoint rule: https, or http to this computer only.
     let base = c.endpoint_or(DEFAULT_ENDPOINT)?;
-    if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() || base.host().is_none() {
-        return Err(Error::invalid(
-            "endpoint",
-            format!("the API endpoint must be an http(s) URL such as {DEFAULT_ENDPOINT}"),
-        ));
-    }
     Ok(Box::new(DigitalOcean { http: c.http, base, token: Sensitive::new(token) }))
 }
 
@@ -139,10 +133,8 @@ impl DigitalOcean {
         }
         let req =
             req.build().map_err(|e| Error::Unavailable(format!("could not build the request to {TITLE}: {e}")))?;
-        let resp = self.http.send(req, idem, TITLE).await?;
-        let status = resp.status();
-        let wait = retry_after(&resp);
-        let text = body_text(resp, TITLE).await?;
+        let reply = self.http.send(req, idem, TITLE).await?;
+        let (status, wait, text) = (reply.status, reply.retry_after(), reply.body);
         if status.is_success() {
             return Ok(text);
         }
@@ -152,8 +144,8 @@ impl DigitalOcean {
         Err(error_from_response(status.as_u16(), &text, wait))
     }
 
-    /// GETs every page of a list (`page=1,2,…` on the configured endpoint). It stops when
-    /// there is no `next` link, when `next` does not move forward, or once `meta.total`
+    /// GETs every page of a list (`page=1,2,…` on the configured endpoint) through the
+    /// shared pagination loop. DigitalOcean's stop rule: no `next` link, or `meta.total`
     /// items have arrived.
     async fn get_all<T>(
         &self,
@@ -161,27 +153,26 @@ impl DigitalOcean {
         query: &[(&str, &str)],
         parse: fn(&str) -> Result<Page<T>>,
     ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut page = 1u32;
-        loop {
+        let what = format!("{TITLE} /{}", segments.join("/"));
+        pagination::read_all(&what, Some(1u32), |page| async move {
             let mut url = self.url(segments);
             url.query_pairs_mut()
                 .extend_pairs(query)
                 .append_pair("per_page", PER_PAGE)
-                .append_pair("page", &page.to_string());
+                .append_pair("page", &page.unwrap_or(1).to_string());
             let p = parse(&self.call(Method::GET, url, None, Idempotency::Idempotent).await?)?;
-            items.extend(p.items);
-            let complete = p.total.is_some_and(|t| items.len() as u64 >= t);
-            match p.next_page {
-                Some(next) if next > page && next <= MAX_PAGES && !complete => page = next,
-                _ => return Ok(items),
-            }
-        }
+            Ok(Paged { items: p.items, next: p.next_page, total: p.total })
+        })
+        .await
     }
 
+    /// `POST /droplets/{id}/actions`. Never resent once it may have arrived: each POST starts
+    /// a new action, so a resent reboot reboots twice, and a resent power action answers
+    /// "already has a pending event" although the first one worked.
     async fn droplet_action(&self, machine: &Machine, body: Value) -> Result<()> {
         let id = droplet_id(machine)?;
-        self.call(Method::POST, self.url(&["droplets", &id, "actions"]), Some(body), Idempotency::Idempotent).await?;
+        self.call(Method::POST, self.url(&["droplets", &id, "actions"]), Some(body), Idempotency::NonIdempotent)
+            .await?;
         Ok(())
     }
 
@@ -323,5 +314,54 @@ impl Provider for DigitalOcean {
             self.tag_resources(Method::DELETE, name, &id).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    fn code(e: &Error) -> Option<&str> {
+        match e {
+            Error::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn driver(url: &str) -> Box<dyn Provider> {
+        connect(connection(&[("endpoint", url)], &[("token", "dop_v1_secret")])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn power_actions_are_sent_once() {
+        let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
+        let d = driver(&srv.url);
+        let m = Machine::new("42", "web", "active");
+        for action in [Action::Start, Action::Stop, Action::Reboot, Action::ForceOff] {
+            let before = srv.hits();
+            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
+            assert_eq!(srv.hits() - before, 1, "{action}");
+        }
+        assert!(srv.seen().iter().all(|r| r.method == "POST" && r.target.ends_with("/v2/droplets/42/actions")));
+    }
+
+    #[tokio::test]
+    async fn a_next_link_back_to_page_one_is_a_typed_error() {
+        let srv = TestServer::start(|i, _| {
+            let next = if i == 0 { 2 } else { 1 };
+            Act::json(200, format!(r#"{{"droplets":[],"links":{{"pages":{{"next":"https://x/v2/droplets?page={next}"}}}}}}"#))
+        })
+        .await;
+        let e = driver(&srv.url).list_machines().await.unwrap_err();
+        assert_eq!(code(&e), Some("pagination_loop"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_computer() {
+        let e = connect(connection(&[("endpoint", "http://api.example.com")], &[("token", "dop_v1_secret")]))
+            .err()
+            .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
     }
 }

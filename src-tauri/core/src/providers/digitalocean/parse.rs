@@ -316,7 +316,10 @@ pub fn parse_keys(json: &str) -> Result<Page<AccountKey>> {
 /// The id of the key in a `POST /v2/account/keys` answer (`{"ssh_key": {...}}`).
 pub fn parse_new_key(json: &str) -> Result<AccountKey> {
     let mut body: serde_json::Value = serde_json::from_str(json).map_err(|e| unreadable(&e))?;
-    serde_json::from_value(body["ssh_key"].take()).map_err(|e| unreadable(&format!("ssh_key: {e}")))
+    // `get_mut`, not `body["ssh_key"]`: indexing a non-object answer (an array, a number)
+    // panics.
+    let key = body.get_mut("ssh_key").map(serde_json::Value::take).ok_or_else(|| unreadable(&"the answer has no 'ssh_key'"))?;
+    serde_json::from_value(key).map_err(|e| unreadable(&format!("ssh_key: {e}")))
 }
 
 /// The droplet of a `POST /v2/droplets` answer: `{"droplet": {...}}`, or the first of
@@ -333,4 +336,26 @@ pub fn parse_created_droplet(json: &str) -> Result<Machine> {
     };
     let d: Droplet = serde_json::from_value(one).map_err(|e| unreadable(&format!("droplet: {e}")))?;
     Ok(machine(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(e: &Error) -> Option<&str> {
+        match e {
+            Error::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_new_key_answer_that_is_not_an_object_is_a_typed_error() {
+        // Each of these panicked in `body["ssh_key"]` (IndexMut on a non-object).
+        for body in ["[]", "[1,2]", "42", "\"ssh_key\"", "true", "{}", "{\"ssh_key\": 5}", "null"] {
+            let e = parse_new_key(body).expect_err(body);
+            assert_eq!(code(&e), Some("invalid_response"), "{body}: {e}");
+        }
+        assert_eq!(parse_new_key(r#"{"ssh_key":{"id":7,"fingerprint":"aa","name":"k"}}"#).unwrap().id, 7);
+    }
 }

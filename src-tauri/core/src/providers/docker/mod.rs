@@ -28,9 +28,15 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use errors::map_error;
 use std::collections::HashMap;
+use std::time::Duration;
 use tokio::sync::OnceCell;
 
 pub const TITLE: &str = "Docker host";
+
+/// The bound of one driver operation, settling the API version included: against a daemon
+/// that accepts and never answers (over a socket, tcp or ssh) every command ends with
+/// `unavailable` within it. Long enough for a graceful stop (10 s, then SIGKILL) or restart.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(45);
 
 const STATES: &[(&str, MachineState)] = &[
     // A created container has never run but can be started like a stopped one.
@@ -149,6 +155,18 @@ impl DockerHost {
         map_error(&self.target, e)
     }
 
+    /// Runs one operation under [`CALL_TIMEOUT`].
+    async fn bounded<T>(&self, op: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        tokio::time::timeout(CALL_TIMEOUT, op).await.unwrap_or_else(|_| {
+            Err(Error::Unavailable(format!(
+                "{TITLE} {} did not answer within {} s. Check that the daemon is running and not overloaded, then \
+                 try again.",
+                self.target.display(),
+                CALL_TIMEOUT.as_secs()
+            )))
+        })
+    }
+
     async fn find(&self, id: &str) -> Result<Machine> {
         let filters = HashMap::from([("id".to_string(), vec![id.to_string()])]);
         let opts = ListContainersOptions { all: true, filters: Some(filters), ..Default::default() };
@@ -172,20 +190,29 @@ fn already_done(r: std::result::Result<(), bollard::errors::Error>) -> std::resu
 #[async_trait]
 impl Provider for DockerHost {
     async fn test_connection(&self) -> Result<()> {
-        self.api().await?.ping().await.map_err(|e| self.err(e))?;
-        Ok(())
+        self.bounded(async {
+            self.api().await?.ping().await.map_err(|e| self.err(e))?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list_machines(&self) -> Result<Vec<Machine>> {
-        let opts = ListContainersOptions { all: true, ..Default::default() };
-        let containers = self.api().await?.list_containers(Some(opts)).await.map_err(|e| self.err(e))?;
-        Ok(containers.into_iter().map(|c| convert::machine(c, &self.location)).filter(|m| !m.id.is_empty()).collect())
+        self.bounded(async {
+            let opts = ListContainersOptions { all: true, ..Default::default() };
+            let containers = self.api().await?.list_containers(Some(opts)).await.map_err(|e| self.err(e))?;
+            Ok(containers.into_iter().map(|c| convert::machine(c, &self.location)).filter(|m| !m.id.is_empty()).collect())
+        })
+        .await
     }
 
     async fn list_locations(&self) -> Result<Vec<Location>> {
-        let info = self.api().await?.info().await.map_err(|e| self.err(e))?;
-        let name = info.name.filter(|n| !n.is_empty()).unwrap_or_else(|| self.location.clone());
-        Ok(vec![Location { id: self.location.clone(), name, country: None, available: true }])
+        self.bounded(async {
+            let info = self.api().await?.info().await.map_err(|e| self.err(e))?;
+            let name = info.name.filter(|n| !n.is_empty()).unwrap_or_else(|| self.location.clone());
+            Ok(vec![Location { id: self.location.clone(), name, country: None, available: true }])
+        })
+        .await
     }
 
     async fn list_sizes(&self) -> Result<Vec<Size>> {
@@ -193,77 +220,89 @@ impl Provider for DockerHost {
     }
 
     async fn list_images(&self) -> Result<Vec<Image>> {
-        let images =
-            self.api().await?.list_images(None::<ListImagesOptions>).await.map_err(|e| self.err(e))?;
-        Ok(convert::images(images, &self.location))
+        self.bounded(async {
+            let images =
+                self.api().await?.list_images(None::<ListImagesOptions>).await.map_err(|e| self.err(e))?;
+            Ok(convert::images(images, &self.location))
+        })
+        .await
     }
 
     async fn create_machine(&self, req: &CreateMachine) -> Result<Machine> {
-        let plan = convert::CreatePlan::from_request(req)?;
-        let api = self.api().await?;
-        let opts = CreateContainerOptions { name: Some(plan.name.clone()), ..Default::default() };
-        let created = api.create_container(Some(opts), plan.body).await.map_err(|e| match self.err(e) {
-            Error::NotFound(_) => Error::invalid(
-                "image",
-                format!(
-                    "the image '{}' is not on this host. Skydeck only uses local images: pull or build it there first \
-                     (e.g. `docker pull {}`).",
-                    req.image, req.image
+        self.bounded(async {
+            let plan = convert::CreatePlan::from_request(req)?;
+            let api = self.api().await?;
+            let opts = CreateContainerOptions { name: Some(plan.name.clone()), ..Default::default() };
+            let created = api.create_container(Some(opts), plan.body).await.map_err(|e| match self.err(e) {
+                Error::NotFound(_) => Error::invalid(
+                    "image",
+                    format!(
+                        "the image '{}' is not on this host. Skydeck only uses local images: pull or build it there first \
+                         (e.g. `docker pull {}`).",
+                        req.image, req.image
+                    ),
                 ),
-            ),
-            Error::Conflict(m) => Error::invalid("name", format!("{m} Pick another name.")),
-            other => other,
-        })?;
-        if let Err(e) = api.start_container(&created.id, None::<StartContainerOptions>).await {
-            // Leave no half-made machine behind: a container that cannot start is removed,
-            // and the daemon's reason (bad command, port in use, ...) is reported.
-            let reason = self.err(e);
-            let rm = RemoveContainerOptions { force: true, v: true, ..Default::default() };
-            if let Err(cleanup) = api.remove_container(&created.id, Some(rm)).await {
-                tracing::warn!("could not remove container {} that failed to start: {cleanup}", created.id);
+                Error::Conflict(m) => Error::invalid("name", format!("{m} Pick another name.")),
+                other => other,
+            })?;
+            if let Err(e) = api.start_container(&created.id, None::<StartContainerOptions>).await {
+                // Leave no half-made machine behind: a container that cannot start is removed,
+                // and the daemon's reason (bad command, port in use, ...) is reported.
+                let reason = self.err(e);
+                let rm = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+                if let Err(cleanup) = api.remove_container(&created.id, Some(rm)).await {
+                    tracing::warn!("could not remove container {} that failed to start: {cleanup}", created.id);
+                }
+                return Err(reason);
             }
-            return Err(reason);
-        }
-        self.find(&created.id).await
+            self.find(&created.id).await
+        })
+        .await
     }
 
     async fn machine_action(&self, machine: &Machine, action: Action) -> Result<()> {
-        let id = convert::container_id(machine)?;
-        let api = self.api().await?;
-        let r = match action {
-            // A paused container cannot be started, only unpaused.
-            Action::Start if machine.raw_state == "paused" => api.unpause_container(id).await,
-            Action::Start => already_done(api.start_container(id, None::<StartContainerOptions>).await),
-            // Graceful: SIGTERM (or the image's stop signal), SIGKILL after the container's
-            // stop timeout (10 s by default).
-            Action::Stop => already_done(api.stop_container(id, None::<StopContainerOptions>).await),
-            Action::ForceOff => api.kill_container(id, None::<KillContainerOptions>).await,
-            Action::Reboot => api.restart_container(id, None::<RestartContainerOptions>).await,
-            Action::Suspend => api.pause_container(id).await,
-            Action::Resume => api.unpause_container(id).await,
-            // Force: a running container goes too, as a cloud's destroy would; `v` removes its
-            // anonymous volumes (its "disks"), never named ones.
-            Action::Destroy => {
-                let rm = RemoveContainerOptions { force: true, v: true, ..Default::default() };
-                api.remove_container(id, Some(rm)).await
-            }
-            Action::Rename => return Err(Error::NotSupported("use rename to rename a container".into())),
-            Action::Tag => {
-                return Err(Error::NotSupported(format!(
-                    "{TITLE}: container labels are fixed when the container is created and cannot be changed"
-                )))
-            }
-        };
-        r.map_err(|e| self.err(e))
+        self.bounded(async {
+            let id = convert::container_id(machine)?;
+            let api = self.api().await?;
+            let r = match action {
+                // A paused container cannot be started, only unpaused.
+                Action::Start if machine.raw_state == "paused" => api.unpause_container(id).await,
+                Action::Start => already_done(api.start_container(id, None::<StartContainerOptions>).await),
+                // Graceful: SIGTERM (or the image's stop signal), SIGKILL after the container's
+                // stop timeout (10 s by default).
+                Action::Stop => already_done(api.stop_container(id, None::<StopContainerOptions>).await),
+                Action::ForceOff => api.kill_container(id, None::<KillContainerOptions>).await,
+                Action::Reboot => api.restart_container(id, None::<RestartContainerOptions>).await,
+                Action::Suspend => api.pause_container(id).await,
+                Action::Resume => api.unpause_container(id).await,
+                // Force: a running container goes too, as a cloud's destroy would; `v` removes its
+                // anonymous volumes (its "disks"), never named ones.
+                Action::Destroy => {
+                    let rm = RemoveContainerOptions { force: true, v: true, ..Default::default() };
+                    api.remove_container(id, Some(rm)).await
+                }
+                Action::Rename => return Err(Error::NotSupported("use rename to rename a container".into())),
+                Action::Tag => {
+                    return Err(Error::NotSupported(format!(
+                        "{TITLE}: container labels are fixed when the container is created and cannot be changed"
+                    )))
+                }
+            };
+            r.map_err(|e| self.err(e))
+        })
+        .await
     }
 
     async fn rename(&self, machine: &Machine, name: &str) -> Result<()> {
-        let id = convert::container_id(machine)?;
-        let name = convert::container_name(name)?;
-        let opts = RenameContainerOptions { name: name.to_string() };
-        self.api().await?.rename_container(id, opts).await.map_err(|e| match self.err(e) {
-            Error::Conflict(m) => Error::invalid("name", format!("{m} Pick another name.")),
-            other => other,
+        self.bounded(async {
+            let id = convert::container_id(machine)?;
+            let name = convert::container_name(name)?;
+            let opts = RenameContainerOptions { name: name.to_string() };
+            self.api().await?.rename_container(id, opts).await.map_err(|e| match self.err(e) {
+                Error::Conflict(m) => Error::invalid("name", format!("{m} Pick another name.")),
+                other => other,
+            })
         })
+        .await
     }
 }

@@ -15,8 +15,8 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::sync::Arc;
 
-/// Seconds bollard waits for any one call (a graceful stop alone may take 10 s).
-const TIMEOUT_SECS: u64 = 120;
+/// Seconds bollard waits for any one request; the whole operation has the same bound.
+const TIMEOUT_SECS: u64 = super::CALL_TIMEOUT.as_secs();
 
 pub enum Target {
     Unix(String),
@@ -79,6 +79,23 @@ impl Target {
                     return Err(Error::invalid("tls_ca", "TLS settings apply to tcp:// hosts only; ssh:// is encrypted already"));
                 }
                 authority()?;
+                // The system ssh gets the host as an argument and the user after -l: a name
+                // starting with '-' would be read as an option (-oProxyCommand=… runs a program).
+                let name_ok = |s: &str| {
+                    !s.starts_with('-') && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-[]:%".contains(c))
+                };
+                if !name_ok(url.username()) || !url.host_str().is_some_and(name_ok) {
+                    return Err(Error::invalid(
+                        "host",
+                        format!("'{raw}' is not a usable ssh:// address: the user and host may hold letters, digits, '.', '-' and '_', and not start with '-'"),
+                    ));
+                }
+                if url.password().is_some() || url.query().is_some() {
+                    return Err(Error::invalid(
+                        "host",
+                        "an ssh:// address takes no password or parameters; ssh uses your ssh-agent and ~/.ssh",
+                    ));
+                }
                 let user = if url.username().is_empty() { String::new() } else { format!("{}@", url.username()) };
                 let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
                 Ok(Target::Ssh(format!("ssh://{user}{}{port}", url.host_str().unwrap_or_default())))
@@ -271,5 +288,20 @@ mod tests {
         assert_eq!(t("tcp://[::1]:2375").location_id(), "::1");
         assert_eq!(t("ssh://me@box.example:2222").location_id(), "box.example");
         assert_eq!(t("tcp://docker.example").display(), "at tcp://docker.example:2375");
+    }
+
+    #[test]
+    fn ssh_addresses_cannot_smuggle_ssh_options() {
+        let field = |host: &str| {
+            let fields = [("host".to_string(), host.to_string())].into();
+            let c = Connection { cloud_id: "t".into(), fields, secrets: Default::default(), http: crate::http::HttpClient::new().unwrap() };
+            Target::from_connection(&c).err().and_then(|e| e.field().map(str::to_string))
+        };
+        assert_eq!(field("ssh://-oProxyCommand=$(touch$IFS/tmp/x)"), Some("host".into()));
+        assert_eq!(field("ssh://-oProxyCommand=x@box"), Some("host".into()));
+        assert_eq!(field("ssh://me@box?x=1"), Some("host".into()));
+        assert_eq!(field("ssh://me:pw@box"), Some("host".into()));
+        assert_eq!(field("ssh://me@box.example:2222"), None);
+        assert_eq!(field("ssh://box"), None);
     }
 }

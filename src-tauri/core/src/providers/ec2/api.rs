@@ -5,7 +5,7 @@
 use super::dom::{self, Node};
 use super::xml;
 use crate::error::{Error, Result};
-use crate::http::{body_text, HttpClient, Idempotency};
+use crate::http::{HttpClient, Idempotency};
 use crate::secrets::Sensitive;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
@@ -98,9 +98,8 @@ impl Api {
             .build()
             .map_err(|e| Error::Unavailable(format!("could not build the request to {TITLE}: {e}")))?;
 
-        let resp = self.http.send(req, idempotency, TITLE).await?;
-        let status = resp.status();
-        let text = body_text(resp, TITLE).await?;
+        let reply = self.http.send(req, idempotency, TITLE).await?;
+        let (status, text) = (reply.status, reply.body);
         if !status.is_success() {
             if let Some(e) = xml::parse_error(&text).as_ref().and_then(&map) {
                 return Err(e);

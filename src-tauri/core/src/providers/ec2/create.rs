@@ -12,6 +12,7 @@ use super::{api, images, xml, Ec2, REGION_CONCURRENCY};
 use crate::error::{Error, Result};
 use crate::http::Idempotency;
 use crate::model::{CreateMachine, Image, Machine, SshPublicKey};
+use crate::providers::pagination::{self, Paged};
 use base64::Engine;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -81,22 +82,22 @@ impl Ec2 {
 
     async fn region_images(&self, region: &str) -> Result<Vec<Image>> {
         let zones: Vec<String> = self.zones(region).await?.into_iter().map(|z| z.id).collect();
-        let mut found = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = images::describe_params();
-            params.push(("MaxResults".into(), "1000".into()));
-            if let Some(t) = &token {
-                params.push(("NextToken".into(), t.clone()));
+        let mut params = images::describe_params();
+        params.push(("MaxResults".into(), "1000".into()));
+        let what = format!("{EC2} DescribeImages in {region}");
+        let zones = &zones;
+        let params = &params;
+        let found = pagination::read_all(&what, None, |token: Option<String>| async move {
+            let mut params = params.clone();
+            if let Some(t) = token {
+                params.push(("NextToken".into(), t));
             }
             let root = self.api.call(region, "DescribeImages", &params, Idempotency::Idempotent).await?;
-            let (mut page, next) = images::images_of(&root, &zones);
-            found.append(&mut page);
-            match next {
-                Some(n) if token.as_deref() != Some(n.as_str()) => token = Some(n),
-                _ => return Ok(images::current(found)),
-            }
-        }
+            let (items, next) = images::images_of(&root, zones);
+            Ok(Paged::new(items, next))
+        })
+        .await?;
+        Ok(images::current(found))
     }
 
     /// The region and zone of a wizard location: a zone (`eu-west-1a`, `us-west-2-lax-1a`)

@@ -44,12 +44,21 @@ impl Node {
     }
 }
 
-/// Parses a whole document into its root element.
+/// The deepest element nesting accepted. EC2's answers nest about 8 deep; the tree's derived
+/// Drop, Clone and Debug and [`Node::find`] recurse, so an answer nested thousands deep would
+/// overflow the stack and abort the process.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses a whole document into its root element. An answer that is not well-formed, or
+/// nests deeper than [`MAX_DEPTH`], is an `invalid_response` provider error.
 pub fn parse(xml: &str) -> Result<Node> {
-    let bad = |e: &dyn std::fmt::Display| {
-        Error::Unavailable(format!(
-            "Amazon EC2 answered with XML Skydeck cannot read ({e}). Check the API endpoint; try again later."
-        ))
+    let bad = |e: &dyn std::fmt::Display| Error::Provider {
+        provider: "Amazon EC2".into(),
+        status: 200,
+        code: Some("invalid_response".into()),
+        message: format!(
+            "Skydeck could not read the answer ({e}). Check that the API endpoint points at the EC2 API; try again later."
+        ),
     };
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
@@ -57,10 +66,16 @@ pub fn parse(xml: &str) -> Result<Node> {
     let mut stack = vec![Node::default()];
     loop {
         match reader.read_event().map_err(|e| bad(&e))? {
-            Event::Start(e) => stack.push(Node {
-                name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
-                ..Node::default()
-            }),
+            Event::Start(e) => {
+                // The stack holds the synthetic document node too.
+                if stack.len() > MAX_DEPTH {
+                    return Err(bad(&format!("elements nested more than {MAX_DEPTH} deep")));
+                }
+                stack.push(Node {
+                    name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+                    ..Node::default()
+                })
+            }
             Event::Empty(e) => {
                 let node = Node { name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(), ..Node::default() };
                 stack.last_mut().expect("stack never empty").children.push(node);
@@ -107,10 +122,28 @@ mod tests {
         assert_eq!(root.text_at("e"), None);
     }
 
+    fn code(r: Result<Node>) -> Option<String> {
+        match r {
+            Err(Error::Provider { code, .. }) => code,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn ec2_dom_rejects_broken_documents() {
-        assert!(parse("<a><b></a>").is_err());
-        assert!(parse("<a><b>").is_err());
-        assert!(parse("").is_err());
+        for bad in ["<a><b></a>", "<a><b>", "", "</a>"] {
+            assert_eq!(code(parse(bad)).as_deref(), Some("invalid_response"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ec2_dom_limits_nesting() {
+        let nested = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(parse(&nested(MAX_DEPTH)).is_ok());
+        assert_eq!(code(parse(&nested(MAX_DEPTH + 1))).as_deref(), Some("invalid_response"));
+        // Deep enough to overflow the stack when the tree was built and dropped; unclosed too.
+        let e = parse(&nested(1_000_000)).unwrap_err();
+        assert!(e.to_string().contains("nested more than 64"), "{e}");
+        assert!(parse(&"<a>".repeat(1_000_000)).is_err());
     }
 }

@@ -114,7 +114,7 @@ fn cmp_version(a: &str, b: &str) -> Ordering {
 
 /// DescribeImages → images of the known sources (others are dropped) and the next token.
 /// `zones` become each image's locations. Not yet reduced to the newest per family.
-pub(super) fn images_of(root: &Node, zones: &[String]) -> (Vec<(Image, String)>, Option<String>) {
+pub(crate) fn images_of(root: &Node, zones: &[String]) -> (Vec<(Image, String)>, Option<String>) {
     let images = root
         .items("imagesSet")
         .filter_map(|i| {

@@ -7,7 +7,7 @@
 
 mod api;
 mod create;
-mod dom;
+pub(crate) mod dom;
 pub mod images;
 pub mod xml;
 
@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::http::Idempotency;
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::provider::*;
+use crate::providers::pagination::{self, Paged};
 use api::{numbered, Api};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -155,27 +156,37 @@ impl Ec2 {
         Ok(all.clone())
     }
 
-    /// All instances of one region, following `NextToken`.
+    /// Every page of a Describe call in `region`, following `NextToken` through the shared
+    /// pagination loop (which stops a token that repeats or cycles). `page` reads one answer
+    /// into its items and the next token.
+    pub(super) async fn describe_all<T>(
+        &self,
+        region: &str,
+        action: &str,
+        params: &[(String, String)],
+        page: fn(&dom::Node) -> (Vec<T>, Option<String>),
+    ) -> Result<Vec<T>> {
+        let what = format!("{} {action} in {region}", api::TITLE);
+        pagination::read_all(&what, None, |token: Option<String>| async move {
+            let mut params = params.to_vec();
+            if let Some(t) = token {
+                params.push(("NextToken".into(), t));
+            }
+            let root = self.api.call(region, action, &params, Idempotency::Idempotent).await?;
+            let (items, next) = page(&root);
+            Ok(Paged::new(items, next))
+        })
+        .await
+    }
+
+    /// All instances of one region.
     pub async fn list_region(&self, region: &str) -> Result<Vec<Machine>> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = vec![("MaxResults".to_string(), self.page_size.to_string())];
-            if let Some(t) = &token {
-                params.push(("NextToken".into(), t.clone()));
-            }
-            let root = self.api.call(region, "DescribeInstances", &params, Idempotency::Idempotent).await?;
-            let (mut page, next) = xml::instances_of(&root);
-            for m in &mut page {
-                m.extra.insert("region".into(), region.to_string());
-            }
-            out.append(&mut page);
-            match next {
-                // A token equal to the last one would loop forever.
-                Some(n) if token.as_deref() != Some(n.as_str()) => token = Some(n),
-                _ => return Ok(out),
-            }
+        let params = vec![("MaxResults".to_string(), self.page_size.to_string())];
+        let mut out = self.describe_all(region, "DescribeInstances", &params, xml::instances_of).await?;
+        for m in &mut out {
+            m.extra.insert("region".into(), region.to_string());
         }
+        Ok(out)
     }
 
     async fn describe(&self, machine: &Machine) -> Result<Machine> {
@@ -286,21 +297,8 @@ impl Provider for Ec2 {
     /// Instance types offered in the first region (the catalog is the same nearly everywhere).
     async fn list_sizes(&self) -> Result<Vec<Size>> {
         let region = self.regions().await?.into_iter().next().unwrap_or_else(|| HOME_REGION.into());
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = vec![("MaxResults".to_string(), "100".to_string())];
-            if let Some(t) = &token {
-                params.push(("NextToken".into(), t.clone()));
-            }
-            let root = self.api.call(&region, "DescribeInstanceTypes", &params, Idempotency::Idempotent).await?;
-            let (mut page, next) = xml::instance_types_of(&root);
-            out.append(&mut page);
-            match next {
-                Some(n) if token.as_deref() != Some(n.as_str()) => token = Some(n),
-                _ => break,
-            }
-        }
+        let params = vec![("MaxResults".to_string(), "100".to_string())];
+        let mut out = self.describe_all(&region, "DescribeInstanceTypes", &params, xml::instance_types_of).await?;
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
     }
@@ -326,9 +324,13 @@ impl Provider for Ec2 {
                 return Err(Error::NotSupported(format!("{action} is not a power action; use rename or set_tags")))
             }
         };
+        // Start, Stop and Terminate are idempotent by EC2's API contract (starting a running
+        // instance answers success and changes nothing), so they may be resent after a
+        // timeout. A reboot is not: a resent RebootInstances reboots the instance again.
+        let idem = if action == Action::Reboot { Idempotency::NonIdempotent } else { Idempotency::Idempotent };
         let mut params = Vec::new();
         numbered(&mut params, "InstanceId", [machine.id.as_str()]);
-        self.api.call(region_of(machine)?, call, &params, Idempotency::Idempotent).await?;
+        self.api.call(region_of(machine)?, call, &params, idem).await?;
         Ok(())
     }
 
@@ -368,6 +370,49 @@ impl Provider for Ec2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    fn ec2_at(url: &str) -> Ec2 {
+        let fields = [("access_key_id", "AKIDEXAMPLE"), ("regions", "us-east-1"), ("endpoint", url)];
+        Ec2::new(connection(&fields, &[("secret_access_key", "secret")])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn ec2_alternating_tokens_end_in_a_typed_error() {
+        // Token A leads to B and B back to A: the old "same as the last token" check looped
+        // forever here.
+        let srv = TestServer::start(|_, req| {
+            let next = if req.body.contains("NextToken=A") { "B" } else { "A" };
+            Act::xml(200, format!("<DescribeInstancesResponse><reservationSet/><nextToken>{next}</nextToken></DescribeInstancesResponse>"))
+        })
+        .await;
+        let ec2 = ec2_at(&srv.url);
+        let e = tokio::time::timeout(std::time::Duration::from_secs(20), ec2.list_machines()).await.expect("ends").unwrap_err();
+        match &e {
+            Error::Provider { code, .. } => assert_eq!(code.as_deref(), Some("pagination_loop"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(srv.hits(), 3);
+    }
+
+    #[tokio::test]
+    async fn ec2_reboot_is_never_resent_but_start_is() {
+        let srv = TestServer::start(|_, _| Act::xml(503, "<Response/>")).await;
+        let ec2 = ec2_at(&srv.url);
+        let mut m = Machine::new("i-1", "web", "running");
+        m.extra.insert("region".into(), "us-east-1".into());
+        ec2.machine_action(&m, Action::Reboot).await.unwrap_err();
+        assert_eq!(srv.hits(), 1, "a reboot is sent once");
+        ec2.machine_action(&m, Action::Start).await.unwrap_err();
+        assert_eq!(srv.hits(), 4, "StartInstances is idempotent and retried");
+    }
+
+    #[test]
+    fn ec2_endpoint_follows_the_shared_rule() {
+        let fields = [("access_key_id", "AKIDEXAMPLE"), ("endpoint", "http://ec2.example.com")];
+        let e = Ec2::new(connection(&fields, &[("secret_access_key", "secret")])).err().unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
+    }
 
     #[test]
     fn ec2_region_list_is_checked_and_deduplicated() {

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::http::Idempotency;
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, SshPublicKey, Tags};
 use crate::provider::*;
+use crate::providers::pagination::{self, Paged};
 use crate::providers::rest::{self, BearerApi};
 use async_trait::async_trait;
 use parse::Page;
@@ -30,8 +31,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.hetzner.cloud/v1";
 const TOKENS_HELP: &str = "Cloud Console → your project → Security → API tokens";
 /// Hetzner's largest page size.
 const PER_PAGE: &str = "50";
-/// A stop against a `next_page` that never ends: 1000 pages of 50 is beyond any project.
-const MAX_PAGES: u64 = 1000;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     id: "hetzner",
@@ -168,34 +167,33 @@ fn server_id(machine: &Machine) -> Result<String> {
 }
 
 impl Hetzner {
-    /// GETs every page of a list, following `next_page` while it moves forward.
+    /// GETs every page of a list through the shared pagination loop. Hetzner's stop rule:
+    /// `meta.pagination.next_page` is null.
     async fn get_all<T>(
         &self,
         path: &str,
         query: &[(&str, &str)],
         parse: fn(&str) -> Result<Page<T>>,
     ) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut page = 1u64;
-        loop {
+        let what = format!("{TITLE} /{path}");
+        pagination::read_all(&what, Some(1u64), |page| async move {
             let mut url = self.api.url(&[path]);
             url.query_pairs_mut()
                 .extend_pairs(query)
-                .append_pair("page", &page.to_string())
+                .append_pair("page", &page.unwrap_or(1).to_string())
                 .append_pair("per_page", PER_PAGE);
             let p = parse(&self.api.call(Method::GET, url, None, Idempotency::Idempotent).await?)?;
-            items.extend(p.items);
-            match p.next_page {
-                Some(next) if next > page && next <= MAX_PAGES => page = next,
-                _ => return Ok(items),
-            }
-        }
+            Ok(Paged::new(p.items, p.next_page))
+        })
+        .await
     }
 
+    /// `POST /servers/{id}/actions/{verb}`: never resent once it may have arrived. Each POST
+    /// starts a new action, so a resent reboot or reset would run twice.
     async fn action(&self, machine: &Machine, verb: &str) -> Result<()> {
         let id = server_id(machine)?;
         self.api
-            .call(Method::POST, self.api.url(&["servers", &id, "actions", verb]), None, Idempotency::Idempotent)
+            .call(Method::POST, self.api.url(&["servers", &id, "actions", verb]), None, Idempotency::NonIdempotent)
             .await?;
         Ok(())
     }
@@ -381,5 +379,56 @@ mod tests {
             Error::Provider { status: 412, code, .. } => assert_eq!(code.as_deref(), Some("resource_limit_exceeded")),
             other => panic!("{other:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    fn code(e: &Error) -> Option<&str> {
+        match e {
+            Error::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn driver(url: &str) -> Box<dyn Provider> {
+        connect(connection(&[("endpoint", url)], &[("token", "secret-token-1234")])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn power_actions_are_sent_once() {
+        let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
+        let d = driver(&srv.url);
+        let m = Machine::new("42", "web", "running");
+        for action in [Action::Start, Action::Stop, Action::Reboot, Action::ForceOff] {
+            let before = srv.hits();
+            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
+            assert_eq!(srv.hits() - before, 1, "{action}");
+        }
+        // A delete is the same however often it is sent: retried.
+        let before = srv.hits();
+        d.machine_action(&m, Action::Destroy).await.unwrap_err();
+        assert_eq!(srv.hits() - before, 3);
+    }
+
+    #[tokio::test]
+    async fn a_list_that_never_ends_is_a_typed_error() {
+        let srv = TestServer::start(|_, req| { let next = if req.target.contains("page=2") { 1 } else { 2 }; Act::json(200, format!(r#"{{"servers":[],"meta":{{"pagination":{{"next_page":{next}}}}}}}"#)) }).await;
+        let e = tokio::time::timeout(Duration::from_secs(60), driver(&srv.url).list_machines())
+            .await
+            .expect("ends")
+            .unwrap_err();
+        assert_eq!(code(&e), Some("pagination_loop"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_computer() {
+        let e = connect(connection(&[("endpoint", "http://api.example.com")], &[("token", "secret-token-1234")]))
+            .err()
+            .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
     }
 }

@@ -15,7 +15,7 @@
 pub mod parse;
 
 use crate::error::{Error, Result};
-use crate::http::{body_text, retry_after, HttpClient, Idempotency};
+use crate::http::{HttpClient, Idempotency};
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size};
 use crate::provider::*;
 use crate::secrets::Sensitive;
@@ -99,20 +99,9 @@ impl HostVirtual {
                 "the API key contains spaces or unusual characters; copy it again from HostVirtual's control panel",
             ));
         }
+        // The shared endpoint rule (https, or http to this computer only) matters doubly here:
+        // the key is in every URL. libcloud refused plain HTTP too.
         let base = c.endpoint_or(DEFAULT_ENDPOINT)?;
-        let loopback = matches!(base.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        // libcloud refused plain HTTP: the key is in every URL. A local emulator is the exception.
-        if base.cannot_be_a_base()
-            || base.host().is_none()
-            || !(base.scheme() == "https" || (base.scheme() == "http" && loopback))
-        {
-            return Err(Error::invalid(
-                "endpoint",
-                format!(
-                    "the API endpoint must be an https URL such as {DEFAULT_ENDPOINT} (the API key travels in the URL)"
-                ),
-            ));
-        }
         Ok(HostVirtual { http: c.http, base, key: Sensitive::new(key) })
     }
 
@@ -124,14 +113,11 @@ impl HostVirtual {
         u
     }
 
-    /// Removes the key from text the API sent back (an echoed URL, a debug page).
+    /// Removes the key from text the API sent back (an echoed URL, a debug page): as typed,
+    /// and percent-encoded the ways a URL carries it (`+`, `/`, `=` … become `%2B`, `%2F`,
+    /// `%3D`, in upper or lower case hex).
     fn redact(&self, text: &str) -> String {
-        let key = self.key.expose();
-        if key.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(key.as_str(), "<redacted>")
-        }
+        redact_key(text, self.key.expose())
     }
 
     /// Sends one request; returns the body of a success answer, the matching error otherwise.
@@ -151,10 +137,9 @@ impl HostVirtual {
         let req = req
             .build()
             .map_err(|e| Error::Unavailable(format!("could not build the request to {TITLE}: {}", e.without_url())))?;
-        let resp = self.http.send(req, idem, TITLE).await?;
-        let status = resp.status().as_u16();
-        let wait = retry_after(&resp);
-        let text = self.redact(&body_text(resp, TITLE).await?);
+        let reply = self.http.send(req, idem, TITLE).await?;
+        let (status, wait) = (reply.status.as_u16(), reply.retry_after());
+        let text = self.redact(&reply.body);
         // 200, 201, 202 and 204 are success unless the body is HostVirtual's error object.
         match parse::parse_error(&text) {
             None if (200..300).contains(&status) => Ok(text),
@@ -171,9 +156,12 @@ impl HostVirtual {
         }
     }
 
-    async fn server_action(&self, path: &str, id: &str, force: bool) -> Result<()> {
+    /// POSTs a server action. `idem`: start, shutdown and reboot are never resent once they
+    /// may have arrived (a resent reboot reboots twice); cancelling a package is, like a
+    /// delete, the same however often it is sent.
+    async fn server_action(&self, path: &str, id: &str, force: bool, idem: Idempotency) -> Result<()> {
         let body = if force { json!({ "force": 0, "mbpkgid": id }) } else { json!({ "mbpkgid": id }) };
-        self.call(Method::POST, path, &[], Some(body), Idempotency::Idempotent).await?;
+        self.call(Method::POST, path, &[], Some(body), idem).await?;
         Ok(())
     }
 
@@ -190,6 +178,39 @@ impl HostVirtual {
             Error::invalid("size", format!("{TITLE} has no plan '{size}'; refresh the sizes and pick one of them"))
         })
     }
+}
+
+/// `text` without `key`, as typed and in every percent-encoded form a URL may carry it.
+fn redact_key(text: &str, key: &str) -> String {
+    if key.is_empty() {
+        return text.to_string();
+    }
+    let form: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
+    let upper = percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC).to_string();
+    // Lower-case hex digits of each %XX escape (the key's own characters keep their case).
+    let lower = lower_hex_escapes(&upper);
+    let mut out = text.to_string();
+    for variant in [key, form.as_str(), upper.as_str(), lower.as_str()] {
+        out = out.replace(variant, "<redacted>");
+    }
+    out
+}
+
+fn lower_hex_escapes(encoded: &str) -> String {
+    let mut out = String::with_capacity(encoded.len());
+    let mut left = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            left = 2;
+            out.push(c);
+        } else if left > 0 {
+            left -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Maps an error answer to Skydeck's error. `message` is the API's own text, already free of
@@ -314,7 +335,7 @@ impl Provider for HostVirtual {
         if let Err(e) =
             self.call(Method::POST, "/cloud/server/build", &[], Some(build), Idempotency::NonIdempotent).await
         {
-            let cancelled = self.server_action("/cloud/cancel/", &id, false).await;
+            let cancelled = self.server_action("/cloud/cancel/", &id, false, Idempotency::Idempotent).await;
             let what = match cancelled {
                 Ok(()) => format!("the package {id} was cancelled, so nothing is billed"),
                 Err(_) => format!("cancelling the package {id} failed too: cancel it in HostVirtual's control panel"),
@@ -345,13 +366,68 @@ impl Provider for HostVirtual {
     async fn machine_action(&self, machine: &Machine, action: Action) -> Result<()> {
         let id = package_id(machine)?;
         match action {
-            Action::Start => self.server_action("/cloud/server/start", id, false).await,
+            Action::Start => self.server_action("/cloud/server/start", id, false, Idempotency::NonIdempotent).await,
             // `force: 0` asks the OS to shut down / reboot cleanly.
-            Action::Stop => self.server_action("/cloud/server/shutdown", id, true).await,
-            Action::Reboot => self.server_action("/cloud/server/reboot", id, true).await,
+            Action::Stop => self.server_action("/cloud/server/shutdown", id, true, Idempotency::NonIdempotent).await,
+            Action::Reboot => self.server_action("/cloud/server/reboot", id, true, Idempotency::NonIdempotent).await,
             // Cancels the package: the server and its IPs are gone for good.
-            Action::Destroy => self.server_action("/cloud/cancel", id, false).await,
+            Action::Destroy => self.server_action("/cloud/cancel", id, false, Idempotency::Idempotent).await,
             other => Err(Error::NotSupported(format!("{TITLE} cannot {other} machines"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    /// A key with characters a URL must encode.
+    const KEY: &str = "k+y/Secret=Key&1";
+
+    #[test]
+    fn redacts_the_key_raw_and_percent_encoded() {
+        let echoed = "raw k+y/Secret=Key&1, form k%2By%2FSecret%3DKey%261, lower k%2by%2fSecret%3dKey%261";
+        let out = redact_key(echoed, KEY);
+        assert_eq!(out, "raw <redacted>, form <redacted>, lower <redacted>");
+        assert_eq!(redact_key("nothing here", ""), "nothing here");
+    }
+
+    #[tokio::test]
+    async fn an_echo_of_the_encoded_key_never_reaches_a_message() {
+        // The server echoes the request target, as a debug page would.
+        let srv = TestServer::start(|_, req| {
+            Act::json(400, format!(r#"{{"error":{{"code":"400","message":"bad request to {}"}}}}"#, req.target))
+        })
+        .await;
+        let hv = HostVirtual::new(connection(&[("endpoint", &srv.url)], &[("api_key", KEY)])).unwrap();
+        let e = hv.list_machines().await.unwrap_err();
+        assert!(srv.seen()[0].target.contains("k%2By%2FSecret%3DKey%261"), "{:?}", srv.seen());
+        let msg = e.to_string();
+        assert!(!msg.contains("Secret"), "{msg}");
+        assert!(msg.contains("<redacted>"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn power_actions_are_not_resent_but_cancel_is() {
+        let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
+        let hv = HostVirtual::new(connection(&[("endpoint", &srv.url)], &[("api_key", "key123456")])).unwrap();
+        let m = Machine::new("42", "web.example.com", "RUNNING");
+        for action in [Action::Start, Action::Stop, Action::Reboot] {
+            let before = srv.hits();
+            assert_eq!(hv.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
+            assert_eq!(srv.hits() - before, 1, "{action}");
+        }
+        let before = srv.hits();
+        hv.machine_action(&m, Action::Destroy).await.unwrap_err();
+        assert_eq!(srv.hits() - before, 3, "a cancel is retried");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_computer() {
+        let e = HostVirtual::new(connection(&[("endpoint", "http://vapi.example.com")], &[("api_key", "key123456")]))
+            .err()
+            .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
     }
 }

@@ -102,19 +102,21 @@ pub struct Facts {
 }
 
 fn kib(n: roxmltree::Node) -> Option<u64> {
-    let v: u64 = n.text()?.trim().parse().ok()?;
-    let factor: u64 = match n.attribute("unit").unwrap_or("KiB") {
-        "b" | "bytes" => return Some(v / 1024),
-        "KB" => return Some(v * 1000 / 1024),
-        "k" | "KiB" => 1,
-        "MB" => return Some(v * 1_000_000 / 1024),
-        "M" | "MiB" => 1024,
-        "GB" => return Some(v * 1_000_000_000 / 1024),
-        "G" | "GiB" => 1024 * 1024,
-        "T" | "TiB" => 1024 * 1024 * 1024,
+    // In u128: the number comes from the host, and `u64::MAX` TiB must not overflow (a panic
+    // in debug builds, a wrapped size in release ones). More KiB than a u64 holds is no size.
+    let v = u128::from(n.text()?.trim().parse::<u64>().ok()?);
+    let kib = match n.attribute("unit").unwrap_or("KiB") {
+        "b" | "bytes" => v / 1024,
+        "KB" => v * 1000 / 1024,
+        "k" | "KiB" => v,
+        "MB" => v * 1_000_000 / 1024,
+        "M" | "MiB" => v * 1024,
+        "GB" => v * 1_000_000_000 / 1024,
+        "G" | "GiB" => v * 1024 * 1024,
+        "T" | "TiB" => v * 1024 * 1024 * 1024,
         _ => return None,
     };
-    Some(v * factor)
+    u64::try_from(kib).ok()
 }
 
 pub fn parse(xml: &str) -> Result<Facts> {

@@ -13,6 +13,7 @@ use crate::http::Idempotency;
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, Tags};
 use crate::provider::*;
 use crate::providers::flat_tags;
+use crate::providers::pagination::{self, Paged};
 use crate::providers::rest::BearerApi;
 use async_trait::async_trait;
 use base64::Engine;
@@ -28,8 +29,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.linode.com";
 const TOKENS_URL: &str = "https://cloud.linode.com/profile/tokens";
 /// Linode's largest page size.
 const PAGE_SIZE: &str = "500";
-/// A stop against a `pages` count that never ends: 200 pages of 500 is beyond any account.
-const MAX_PAGES: u32 = 200;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     id: "linode",
@@ -204,26 +203,27 @@ impl Linode {
         self.api.url(&all)
     }
 
-    /// GETs every page of a list: `page=1..pages`.
+    /// GETs every page of a list through the shared pagination loop. Linode's stop rule:
+    /// the page just read is the last of `pages`.
     async fn get_all<T>(&self, segments: &[&str], parse: fn(&str) -> Result<Page<T>>) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut page = 1u32;
-        loop {
+        let what = format!("{TITLE} /{}", segments.join("/"));
+        pagination::read_all(&what, Some(1u32), |page| async move {
+            let page = page.unwrap_or(1);
             let mut url = self.url(segments);
             url.query_pairs_mut().append_pair("page", &page.to_string()).append_pair("page_size", PAGE_SIZE);
             let p = parse(&self.api.call(Method::GET, url, None, Idempotency::Idempotent).await?)?;
-            items.extend(p.items);
-            if page >= p.pages || page >= MAX_PAGES {
-                return Ok(items);
-            }
-            page += 1;
-        }
+            let next = (page < p.pages).then(|| page.saturating_add(1));
+            Ok(Paged::new(p.items, next))
+        })
+        .await
     }
 
+    /// `POST /linode/instances/{id}/{boot,shutdown,reboot}`: never resent once it may have
+    /// arrived (a resent reboot reboots twice; a resent boot fails on the busy Linode).
     async fn post_instance(&self, machine: &Machine, verb: &str) -> Result<()> {
         let id = linode_id(machine)?;
         self.api
-            .call(Method::POST, self.url(&["linode", "instances", &id, verb]), None, Idempotency::Idempotent)
+            .call(Method::POST, self.url(&["linode", "instances", &id, verb]), None, Idempotency::NonIdempotent)
             .await?;
         Ok(())
     }
@@ -374,5 +374,56 @@ mod tests {
         let e = error_from_response(429, "", Some(Duration::from_secs(9)));
         assert_eq!((e.code(), e.retry_after()), ("rate_limited", Some(Duration::from_secs(9))));
         assert_eq!(error_from_response(503, "<html>down</html>", None).code(), "unavailable");
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    fn code(e: &Error) -> Option<&str> {
+        match e {
+            Error::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn driver(url: &str) -> Box<dyn Provider> {
+        connect(connection(&[("endpoint", url)], &[("token", "secret-token-1234")])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn power_actions_are_sent_once() {
+        let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
+        let d = driver(&srv.url);
+        let m = Machine::new("42", "web", "running");
+        for action in [Action::Start, Action::Stop, Action::Reboot] {
+            let before = srv.hits();
+            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
+            assert_eq!(srv.hits() - before, 1, "{action}");
+        }
+        // A delete is the same however often it is sent: retried.
+        let before = srv.hits();
+        d.machine_action(&m, Action::Destroy).await.unwrap_err();
+        assert_eq!(srv.hits() - before, 3);
+    }
+
+    #[tokio::test]
+    async fn a_list_that_never_ends_is_a_typed_error() {
+        let srv = TestServer::start(|_, _| Act::json(200, r#"{"data":[],"page":1,"pages":1000000}"#)).await;
+        let e = tokio::time::timeout(Duration::from_secs(60), driver(&srv.url).list_machines())
+            .await
+            .expect("ends")
+            .unwrap_err();
+        assert_eq!(code(&e), Some("too_many_pages"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_computer() {
+        let e = connect(connection(&[("endpoint", "http://api.example.com")], &[("token", "secret-token-1234")]))
+            .err()
+            .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
     }
 }

@@ -13,6 +13,7 @@ use crate::http::Idempotency;
 use crate::model::{Action, CreateMachine, Image, Location, Machine, MachineState, Size, SshPublicKey, Tags};
 use crate::provider::*;
 use crate::providers::flat_tags;
+use crate::providers::pagination::{self, Paged};
 use crate::providers::rest::{self, BearerApi};
 use async_trait::async_trait;
 use base64::Engine;
@@ -27,8 +28,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.vultr.com";
 const KEYS_URL: &str = "https://my.vultr.com/settings/#settingsapi";
 /// Vultr's largest page size.
 const PER_PAGE: &str = "500";
-/// A stop against a cursor chain that never ends: 200 pages of 500 is beyond any account.
-const MAX_PAGES: u32 = 200;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     id: "vultr",
@@ -136,31 +135,27 @@ impl Vultr {
         self.api.url(&all)
     }
 
-    /// GETs every page of a list, following `meta.links.next` as `cursor=` until it is empty
-    /// or repeats a cursor already followed.
+    /// GETs every page of a list through the shared pagination loop. Vultr's stop rule: the
+    /// `meta.links.next` cursor (sent back as `cursor=`) is empty.
     async fn get_all<T>(&self, segments: &[&str], parse: fn(&str) -> Result<Page<T>>) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut followed = HashSet::new();
-        for _ in 0..MAX_PAGES {
+        let what = format!("{TITLE} /{}", segments.join("/"));
+        pagination::read_all(&what, None, |cursor: Option<String>| async move {
             let mut url = self.url(segments);
             url.query_pairs_mut().append_pair("per_page", PER_PAGE);
             if let Some(c) = &cursor {
                 url.query_pairs_mut().append_pair("cursor", c);
             }
             let p = parse(&self.api.call(Method::GET, url, None, Idempotency::Idempotent).await?)?;
-            items.extend(p.items);
-            match p.next {
-                Some(next) if followed.insert(next.clone()) => cursor = Some(next),
-                _ => break,
-            }
-        }
-        Ok(items)
+            Ok(Paged::new(p.items, p.next))
+        })
+        .await
     }
 
+    /// `POST /instances/{id}/{start,halt,reboot}`: never resent once it may have arrived (a
+    /// resent reboot reboots twice).
     async fn post_instance(&self, machine: &Machine, verb: &str) -> Result<()> {
         let id = instance_id(machine)?;
-        self.api.call(Method::POST, self.url(&["instances", id, verb]), None, Idempotency::Idempotent).await?;
+        self.api.call(Method::POST, self.url(&["instances", id, verb]), None, Idempotency::NonIdempotent).await?;
         Ok(())
     }
 
@@ -273,5 +268,56 @@ impl Provider for Vultr {
     async fn set_tags(&self, machine: &Machine, tags: &Tags) -> Result<()> {
         // The instance's `tags` is replaced as a whole.
         self.patch(machine, json!({ "tags": vultr_tags(tags)? })).await
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    use super::*;
+    use crate::http::test_server::{connection, Act, TestServer};
+
+    fn code(e: &Error) -> Option<&str> {
+        match e {
+            Error::Provider { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn driver(url: &str) -> Box<dyn Provider> {
+        connect(connection(&[("endpoint", url)], &[("api_key", "secret-token-1234")])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn power_actions_are_sent_once() {
+        let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
+        let d = driver(&srv.url);
+        let m = Machine::new("cb676a46-66fd-4dfb-b839-443f2e6c0b60", "web", "running");
+        for action in [Action::Start, Action::Stop, Action::Reboot] {
+            let before = srv.hits();
+            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
+            assert_eq!(srv.hits() - before, 1, "{action}");
+        }
+        // A delete is the same however often it is sent: retried.
+        let before = srv.hits();
+        d.machine_action(&m, Action::Destroy).await.unwrap_err();
+        assert_eq!(srv.hits() - before, 3);
+    }
+
+    #[tokio::test]
+    async fn a_list_that_never_ends_is_a_typed_error() {
+        let srv = TestServer::start(|_, req| { let next = if req.target.contains("cursor=a") { "b" } else { "a" }; Act::json(200, format!(r#"{{"instances":[],"meta":{{"links":{{"next":"{next}"}}}}}}"#)) }).await;
+        let e = tokio::time::timeout(Duration::from_secs(60), driver(&srv.url).list_machines())
+            .await
+            .expect("ends")
+            .unwrap_err();
+        assert_eq!(code(&e), Some("pagination_loop"), "{e}");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_this_computer() {
+        let e = connect(connection(&[("endpoint", "http://api.example.com")], &[("api_key", "secret-token-1234")]))
+            .err()
+            .unwrap();
+        assert_eq!((e.code(), e.field()), ("invalid_input", Some("endpoint")));
     }
 }

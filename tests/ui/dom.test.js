@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { makeDocument, textNodes } from './dom-stub.js';
 
 globalThis.document = makeDocument();
-const { h, replace, initials, logo } = await import('../lib/dom.js');
+const { h, replace, initials, logo } = await import('../../ui/lib/dom.js');
 
 const PAYLOAD = '<img src=x onerror=alert(1)>';
 

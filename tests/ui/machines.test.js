@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { machineKey, filterMachines, sortMachines, stateCounts, visibleRange, ipSortKey, COLUMNS, tagList, fitColumns, minWidth, CHECK_WIDTH } from '../lib/machines.js';
+import { machineKey, filterMachines, sortMachines, stateCounts, visibleRange, ipSortKey, COLUMNS, tagList, fitColumns, minWidth, CHECK_WIDTH } from '../../ui/lib/machines.js';
 
 const clouds = { c1: 'work', c2: 'home lab' };
 const ctx = { cloudTitle: (id) => clouds[id] ?? id };

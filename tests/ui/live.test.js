@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyChanges, markStale, replaceCloud, offlineStatus, refreshProgress } from '../lib/live.js';
+import { applyChanges, markStale, replaceCloud, offlineStatus, refreshProgress } from '../../ui/lib/live.js';
 
 const m = (id, state = 'running', cloud = 'c1') => ({ id, cloud_id: cloud, name: `vm-${id}`, state });
 

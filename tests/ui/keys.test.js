@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pastedKeyKind, cipherOf, keyType, sortKeys, preselectedKey, freeKeyName } from '../lib/keys.js';
+import { pastedKeyKind, cipherOf, keyType, sortKeys, preselectedKey, freeKeyName } from '../../ui/lib/keys.js';
 
 let hasKeygen = true;
 try { execFileSync('ssh-keygen', ['-?'], { stdio: 'ignore' }); } catch (e) { hasKeygen = e.code !== 'ENOENT'; }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloudStatus, relativeTime, nextRefreshDelay, toErrorBody, plural } from '../lib/status.js';
+import { cloudStatus, relativeTime, nextRefreshDelay, toErrorBody, plural } from '../../ui/lib/status.js';
 
 const view = (status, enabled = true) => ({ id: 'c', title: 'work', enabled, status: { machine_count: 0, ...status } });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACTIONS, actionButtons, bulkActions, destroyConfirmed, parseTags, formatTags } from '../lib/actions.js';
+import { ACTIONS, actionButtons, bulkActions, destroyConfirmed, parseTags, formatTags } from '../../ui/lib/actions.js';
 
 const m = (name, state, actions) => ({ id: `id-${name}`, cloud_id: 'c', name, state, actions });
 

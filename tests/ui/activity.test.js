@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeDocument, textNodes } from './dom-stub.js';
-import { activityRows, actionLabel, shortTime } from '../lib/activity.js';
-import { reviewSummary, imageLabel, sizeSpecs } from '../lib/wizard.js';
+import { activityRows, actionLabel, shortTime } from '../../ui/lib/activity.js';
+import { reviewSummary, imageLabel, sizeSpecs } from '../../ui/lib/wizard.js';
 
 globalThis.document = makeDocument();
-const { h } = await import('../lib/dom.js');
+const { h } = await import('../../ui/lib/dom.js');
 const PAYLOAD = '<img src=x onerror=alert(1)>';
 
 test('activity rows: newest first, results and errors in words', () => {

@@ -5,7 +5,7 @@ import {
   formatRam, formatDisk, sizeSpecs, imageLabel, reviewSummary, toCreateRequest, withToken, newState,
   dropUnfitting, firstIncomplete, nameProblem, tagsObject, sortSizes, sortLocations, fetchedLabel,
   cloudCreatable, progressIndex, HOURS_PER_MONTH,
-} from '../lib/wizard.js';
+} from '../../ui/lib/wizard.js';
 
 // Providers as list_providers returns them (only what the wizard reads).
 const caps = (over = {}) => ({ create: true, user_data: true, key_delivery: 'per_region', list_locations: true, list_sizes: true, list_images: true, ...over });

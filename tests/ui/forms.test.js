@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controlFor, formModel, initialValues, missingRequired, toNewCloud, searchProviders, placeError } from '../lib/forms.js';
+import { controlFor, formModel, initialValues, missingRequired, toNewCloud, searchProviders, placeError } from '../../ui/lib/forms.js';
 
 // A provider as `list_providers` returns it (shape of the core's ProviderSpec).
 const provider = {
