@@ -256,9 +256,21 @@ impl Session {
         self.js("return document.querySelectorAll(arguments[0]).length", json!([css])).as_u64().unwrap_or(0) as usize
     }
 
+    /// Clicks the element `css` names. The UI re-renders parts of the page when a live refresh
+    /// arrives (e.g. the bulk bar), so an element found a moment ago can be replaced before the
+    /// click lands: then it is looked up again, a few times, instead of failing on a race.
     pub fn click(&self, css: &str) {
+        let path = |id: &str| format!("/element/{id}/click");
+        for _ in 0..4 {
+            let id = self.find(css);
+            match self.call(reqwest::Method::POST, &path(&id), Some(json!({}))) {
+                Err(e) if e.error == "stale element reference" => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => panic!("WebDriver click on {css}: {} ({})", e.error, e.message),
+                Ok(_) => return,
+            }
+        }
         let id = self.find(css);
-        self.ok(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({})));
+        self.ok(reqwest::Method::POST, &path(&id), Some(json!({})));
     }
 
     /// Types into an element (clicking it first, as a user would).
