@@ -37,15 +37,6 @@ impl Cli {
     }
 }
 
-fn keychain_ready() -> bool {
-    if skydeck_tests::has_secret_service() {
-        return true;
-    }
-    assert!(std::env::var_os("SKYDECK_TEST_SESSION").is_none(), "scripts/test should provide a D-Bus session");
-    eprintln!("skipped: no D-Bus session; run through ./dev test");
-    false
-}
-
 #[test]
 fn providers_lists_ids_and_credential_fields() {
     let cli = Cli::new();
@@ -66,7 +57,7 @@ fn providers_lists_ids_and_credential_fields() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn add_list_machines_and_remove_a_cloud() {
-    if !keychain_ready() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let api = SlowApi::start(Duration::from_millis(1), 3).await;
@@ -113,7 +104,7 @@ async fn add_list_machines_and_remove_a_cloud() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn errors_are_one_line_with_their_code_and_leak_no_secret() {
-    if !keychain_ready() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let api = SlowApi::start(Duration::from_millis(1), 1).await;

@@ -125,9 +125,7 @@ fn verbose_and_rust_log_log_to_stderr_and_never_a_secret() {
 #[test]
 fn keys_export_makes_a_0600_file_over_a_0644_one_and_never_writes_through_a_symlink() {
     use std::os::unix::fs::PermissionsExt;
-    use skydeck_tests::webdriver::{in_test_session, skip_or_fail};
-    let reason = (!skydeck_tests::has_secret_service()).then(|| "no D-Bus session (Secret Service): run through scripts/test".to_string());
-    if skip_or_fail("keys export", reason, in_test_session()) {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let data = tempfile::tempdir().unwrap();

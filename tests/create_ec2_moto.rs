@@ -21,15 +21,6 @@ use skydeck_tests::tags;
 
 const REGION: &str = "eu-west-1";
 
-fn keychain_ready() -> bool {
-    if skydeck_tests::has_secret_service() {
-        return true;
-    }
-    assert!(std::env::var_os("SKYDECK_TEST_SESSION").is_none(), "scripts/test should provide a D-Bus session");
-    eprintln!("skipped: no D-Bus session; run through ./dev test");
-    false
-}
-
 struct Cli {
     data: tempfile::TempDir,
 }
@@ -67,7 +58,7 @@ fn key_part(openssh: &str) -> String {
 
 #[test]
 fn the_cli_creates_a_machine_with_a_generated_key_and_a_retry_makes_no_second() {
-    if !keychain_ready() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let moto = Moto::start();

@@ -186,7 +186,17 @@ async fn pagination_and_catalog() {
     let ec2 = Ec2::new(Connection { cloud_id: "c".into(), fields, secrets, http }).unwrap().with_page_size(5);
 
     let machines = ec2.list_region("eu-west-1").await.unwrap();
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "7 instances at 5 per page are two pages");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "7 instances at 5 per page are two pages, plus one DescribeImages for their login user"
+    );
+    // The login user comes from the AMI as boto3 sees it in moto.
+    let amis = moto.images("eu-west-1", &["amazon"]);
+    let ami = amis.iter().find(|i| i.id == machines[0].image).expect("the seeded AMI is Amazon's");
+    let want = skydeck_core::providers::ec2::images::login_user(Some(&ami.owner), &ami.name);
+    assert!(want.is_some(), "moto's first Amazon AMI should have a known user: {ami:?}");
+    assert!(machines.iter().all(|m| m.extra.get("ssh_user").map(String::as_str) == want), "{machines:#?}");
     let mut got: Vec<_> = machines.iter().map(|m| m.id.clone()).collect();
     let mut want: Vec<_> = seeded.iter().map(|s| s.id.clone()).collect();
     got.sort();

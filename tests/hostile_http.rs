@@ -40,15 +40,6 @@ const SECRET: &str = "hostile-secret-0123456789";
 /// Cases that cost CPU rather than waiting run this many at a time (2 shared cores).
 const FAST_WORKERS: usize = 3;
 
-fn keychain_ready() -> bool {
-    if skydeck_tests::has_secret_service() {
-        return true;
-    }
-    assert!(std::env::var_os("SKYDECK_TEST_SESSION").is_none(), "scripts/test should provide a D-Bus session");
-    eprintln!("skipped: no D-Bus session; run through ./dev test");
-    false
-}
-
 /// The HTTP providers: every registered provider with an API endpoint field.
 fn http_providers() -> Vec<&'static ProviderSpec> {
     skydeck_core::providers::all().iter().copied().filter(|p| p.fields.iter().any(|f| f.key == "endpoint")).collect()
@@ -409,7 +400,7 @@ fn run_case(rt: &tokio::runtime::Runtime, spec: &'static ProviderSpec, fault: &F
 
 #[test]
 fn every_http_provider_survives_every_fault() {
-    if !keychain_ready() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let providers = http_providers();

@@ -16,18 +16,6 @@ fn service(test: &str) -> String {
     format!("skydeck-test-{test}-{}-{nanos}", std::process::id())
 }
 
-fn require_secret_service() -> bool {
-    if skydeck_tests::has_secret_service() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("SKYDECK_TEST_SESSION").is_none(),
-        "scripts/test should have started a D-Bus session with gnome-keyring"
-    );
-    eprintln!("skipped: no D-Bus session; run through ./dev test");
-    false
-}
-
 /// What the Secret Service holds for a service name, via libsecret's own CLI.
 fn keychain_items(service: &str) -> String {
     let out = Command::new("secret-tool").args(["search", "--all", "service", service]).output().expect("secret-tool (libsecret-tools)");
@@ -47,7 +35,7 @@ fn file_contains(path: &std::path::Path, needle: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keychain_round_trip() {
-    if !require_secret_service() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let svc = service("roundtrip");
@@ -70,7 +58,7 @@ async fn keychain_round_trip() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn secrets_reach_the_keychain_and_never_sqlite_and_removal_removes_both() {
-    if !require_secret_service() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let svc = service("cloud");
@@ -106,7 +94,7 @@ async fn secrets_reach_the_keychain_and_never_sqlite_and_removal_removes_both() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_database_write_removes_the_keychain_entry_again() {
-    if !require_secret_service() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let svc = service("atomic");
@@ -129,7 +117,7 @@ async fn a_failed_database_write_removes_the_keychain_entry_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_keychain_saves_nothing_and_says_how_to_fix_it() {
-    if !require_secret_service() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

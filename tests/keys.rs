@@ -204,18 +204,9 @@ async fn default_rename_and_delete() {
     assert!(deck.list_keys().unwrap().is_empty());
 }
 
-fn keychain_ready() -> bool {
-    if skydeck_tests::has_secret_service() {
-        return true;
-    }
-    assert!(std::env::var_os("SKYDECK_TEST_SESSION").is_none(), "scripts/test should provide a D-Bus session");
-    eprintln!("skipped: no D-Bus session; run through ./dev test");
-    false
-}
-
 #[test]
 fn the_cli_manages_keys_in_the_real_keychain() {
-    if !keychain_ready() {
+    if !skydeck_tests::keychain_ready() {
         return;
     }
     let data = tempfile::tempdir().unwrap();

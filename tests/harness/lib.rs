@@ -11,6 +11,8 @@ pub mod prism;
 pub mod replay;
 pub mod webdriver;
 pub mod slow_api;
+#[cfg(unix)]
+pub mod sshd;
 pub mod suite;
 
 use std::path::PathBuf;
@@ -37,6 +39,18 @@ pub fn fixture(provider_dir: &str, file: &str) -> String {
 /// `dbus-run-session` with gnome-keyring, see scripts/test).
 pub fn has_secret_service() -> bool {
     std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+}
+
+/// Whether a test that needs the real keychain can run: true inside a D-Bus session. Outside
+/// one it says why and the test skips — but inside the README's test run (`SKYDECK_TEST_SESSION`)
+/// a missing keychain is a failure, never a silent skip.
+pub fn keychain_ready() -> bool {
+    if has_secret_service() {
+        return true;
+    }
+    assert!(std::env::var_os("SKYDECK_TEST_SESSION").is_none(), "scripts/test should provide a D-Bus session");
+    eprintln!("skipped: no D-Bus session; run through ./dev test");
+    false
 }
 
 /// The `skydeck-cli` binary, built by scripts/test before the tests run (a nested `cargo

@@ -7,6 +7,7 @@ mod detect;
 mod fields;
 mod keys;
 mod output;
+mod ssh;
 
 use clap::{Parser, Subcommand};
 use skydeck_core::{secrets::Keychain, store::default_data_dir, Error, Skydeck};
@@ -58,6 +59,9 @@ enum Command {
     /// Generate, import, list and manage SSH keys.
     #[command(subcommand)]
     Keys(keys::KeysCmd),
+    /// Log in to a machine over SSH (Skydeck's key, then your ssh-agent): a shell, or run the
+    /// command after `--` and exit with its status.
+    Ssh(ssh::SshArgs),
     /// What was done: creates and machine actions, newest first.
     Activity {
         /// Only this cloud (id or title).
@@ -98,23 +102,32 @@ fn main() {
     // A timed-out call may leave a blocking job behind (a hung libvirt ssh login, a keychain
     // prompt): dropping the runtime would wait for it, so the command's bound would not hold.
     rt.shutdown_background();
-    if let Err(e) = result {
-        // One line, starting with the code; a provider's message made inert (no escapes).
-        let msg = skydeck_core::text::inert(&e.to_string()).into_owned();
-        eprintln!("{}: {}", e.code(), msg);
-        std::process::exit(1);
+    match result {
+        Ok(0) => {}
+        // `ssh -- COMMAND`: the remote command's exit status.
+        Ok(status) => std::process::exit(status),
+        Err(e) => {
+            // One line, starting with the code; a provider's message made inert (no escapes).
+            let msg = skydeck_core::text::inert(&e.to_string()).into_owned();
+            eprintln!("{}: {}", e.code(), msg);
+            std::process::exit(1);
+        }
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Error> {
+/// The exit status to leave with (0 but for `ssh -- COMMAND`), or the error to print.
+async fn run(cli: Cli) -> Result<i32, Error> {
     if let Command::Providers { json } = cli.command {
-        return output::providers(skydeck_core::providers::all(), json);
+        return output::providers(skydeck_core::providers::all(), json).map(|()| 0);
     }
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     tracing::debug!(data_dir = %data_dir.display(), version = env!("CARGO_PKG_VERSION"), "opening the store");
     let deck = Skydeck::open(&data_dir, Arc::new(Keychain::default()))?;
-    match cli.command {
-        Command::Providers { .. } => unreachable!("handled above"),
+    if let Command::Ssh(args) = cli.command {
+        return ssh::run(&deck, args).await;
+    }
+    let done = match cli.command {
+        Command::Providers { .. } | Command::Ssh(_) => unreachable!("handled above"),
         Command::Cloud(cmd) => commands::cloud(&deck, cmd).await,
         Command::Machines { cloud, cached, json } => commands::machines(&deck, cloud.as_deref(), cached, json).await,
         Command::Machine(cmd) => commands::machine(&deck, cmd).await,
@@ -122,5 +135,6 @@ async fn run(cli: Cli) -> Result<(), Error> {
         Command::Catalog(args) => create::catalog(&deck, args).await,
         Command::Keys(cmd) => keys::run(&deck, cmd).await,
         Command::Activity { cloud, limit, json } => create::activity(&deck, limit, cloud.as_deref(), json),
-    }
+    };
+    done.map(|()| 0)
 }

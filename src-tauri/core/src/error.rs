@@ -37,6 +37,11 @@ pub enum Error {
     Storage(String),
     #[error("{0}")]
     Conflict(String),
+    /// An SSH server showed a host key other than the one recorded for it: possibly someone in
+    /// the middle, possibly a reinstalled machine. Nothing was sent; the user must accept the
+    /// new key deliberately.
+    #[error("{0}")]
+    HostKeyChanged(String),
 }
 
 impl Error {
@@ -53,6 +58,7 @@ impl Error {
             Error::Keychain(_) => "keychain",
             Error::Storage(_) => "storage",
             Error::Conflict(_) => "conflict",
+            Error::HostKeyChanged(_) => "host_key_changed",
         }
     }
 

@@ -23,6 +23,7 @@ pub mod providers;
 pub mod scheduler;
 pub mod secrets;
 pub mod service;
+pub mod ssh;
 pub mod store;
 pub mod text;
 pub mod tray;

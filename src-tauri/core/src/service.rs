@@ -413,7 +413,7 @@ fn find_cloud_in(store: &Store, id_or_title: &str) -> Result<Cloud> {
 }
 
 /// Finds a cached machine by its provider id, or `<cloud id or title>/<machine id>`.
-fn find_machine_in(store: &Store, reference: &str) -> Result<Machine> {
+pub(crate) fn find_machine_in(store: &Store, reference: &str) -> Result<Machine> {
     let (cloud, id) = match reference.rsplit_once('/') {
         Some((c, id)) if !c.is_empty() => (Some(find_cloud_in(store, c)?.id), id),
         _ => (None, reference),

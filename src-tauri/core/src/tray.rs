@@ -94,11 +94,17 @@ pub fn machine_ip(m: &Machine) -> Option<IpAddr> {
 }
 
 /// A login name safe on a command line: POSIX-portable characters, not starting with '-'.
-fn safe_user(user: &str) -> bool {
+pub(crate) fn safe_user(user: &str) -> bool {
     let mut chars = user.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         && user.len() <= 32
+}
+
+/// The user to log in to a machine as: the driver's `ssh_user` hint (e.g. EC2's from the AMI)
+/// when it is a plain login name, else root. Shared by "Copy SSH command" and the SSH client.
+pub fn login_user(m: &Machine) -> &str {
+    m.extra.get("ssh_user").map(String::as_str).filter(|u| safe_user(u)).unwrap_or("root")
 }
 
 /// The SSH command for a machine: `ssh <user>@<ip>` with [`machine_ip`] (IPv6 in brackets), the
@@ -106,7 +112,7 @@ fn safe_user(user: &str) -> bool {
 /// when the machine has no valid address.
 pub fn ssh_command(m: &Machine) -> Option<String> {
     let ip = machine_ip(m)?;
-    let user = m.extra.get("ssh_user").map(String::as_str).filter(|u| safe_user(u)).unwrap_or("root");
+    let user = login_user(m);
     let host = match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),

@@ -18,9 +18,10 @@ use std::hash::Hash;
 /// Pages read at most: 1000 pages of even 50 items is far beyond any real account, and with
 /// the HTTP layer's per-call deadline it keeps a list that never ends bounded.
 pub const MAX_PAGES: usize = 1000;
-/// Items kept at most, a memory bound: 100 000 machines, sizes or images is far beyond any
-/// real account (EC2's filtered image catalog of a region is a few thousand).
-pub const MAX_ITEMS: usize = 100_000;
+/// Items kept at most, a memory bound: 250 000 machines, sizes or images in one list is beyond
+/// even a reseller's fleet (Skydeck aims to stay smooth at 100 000 machines in all), and EC2's
+/// filtered image catalog of a region is a few thousand.
+pub const MAX_ITEMS: usize = 250_000;
 
 /// One page: its items and what the provider's rule says comes next.
 #[derive(Debug, Clone, PartialEq)]

@@ -79,6 +79,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (cloud_id, machine_id)
     );
     "#,
+    // 4: SSH host keys trusted per machine (`machine:<cloud>/<id>`) or per plain target
+    // (`host:<host>:<port>`): the public key only. Not tied to the clouds table: a key learned
+    // for a plain `user@host` has no cloud, and a machine's key outlives a cache refresh.
+    r#"
+    CREATE TABLE ssh_host_keys (
+        scope       TEXT PRIMARY KEY,
+        host        TEXT NOT NULL,
+        port        INTEGER NOT NULL,
+        public_key  TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        trusted_at  TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the schema up to date. Several processes may open a fresh data directory at once

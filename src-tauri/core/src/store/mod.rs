@@ -5,11 +5,14 @@
 mod activity;
 mod catalog;
 mod clouds;
+mod host_keys;
 mod keys;
 mod machines;
 mod migrations;
 mod pins;
 mod owner_only;
+
+pub use host_keys::KnownHostKey;
 
 use crate::error::{Error, Result};
 use rusqlite::Connection;

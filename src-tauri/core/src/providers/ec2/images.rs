@@ -112,6 +112,57 @@ fn cmp_version(a: &str, b: &str) -> Ordering {
     nums(a).cmp(&nums(b))
 }
 
+/// The login user of an image, as each distribution documents it for EC2: first by the
+/// well-known owner and name ([`IMAGE_SOURCES`]), then by the name alone (marketplace and
+/// community copies keep the distribution's name). `None` = unknown (the caller's default).
+pub fn login_user(owner: Option<&str>, name: &str) -> Option<&'static str> {
+    if let Some(s) = owner.and_then(|o| source_of(o, name)) {
+        return Some(user_of_distribution(s.distribution));
+    }
+    let n = name.to_ascii_lowercase();
+    // Most specific first: "fedora-coreos" is not "fedora", "centos-stream" not generic.
+    const BY_NAME: &[(&str, &str)] = &[
+        ("fedora-coreos", "core"),
+        ("flatcar", "core"),
+        ("ubuntu", "ubuntu"),
+        ("debian", "admin"),
+        ("amzn", "ec2-user"),
+        ("al2023", "ec2-user"),
+        ("amazon", "ec2-user"),
+        ("fedora", "fedora"),
+        ("centos", "centos"),
+        ("rocky", "rocky"),
+        ("almalinux", "ec2-user"),
+        ("rhel", "ec2-user"),
+        ("suse", "ec2-user"),
+        ("bitnami", "bitnami"),
+    ];
+    BY_NAME.iter().find(|(pat, _)| n.contains(pat)).map(|(_, user)| *user)
+}
+
+/// The documented default user of each distribution in [`IMAGE_SOURCES`].
+fn user_of_distribution(distribution: &str) -> &'static str {
+    match distribution {
+        "Ubuntu" => "ubuntu",
+        "Debian" => "admin",
+        "Fedora" => "fedora",
+        "CentOS Stream" => "centos",
+        "Rocky Linux" => "rocky",
+        // Amazon Linux, RHEL, SUSE, AlmaLinux.
+        _ => "ec2-user",
+    }
+}
+
+/// DescribeImages → `(image id, login user)` for the images whose user is known.
+pub(crate) fn login_users_of(root: &Node) -> Vec<(String, String)> {
+    root.items("imagesSet")
+        .filter_map(|i| {
+            let user = login_user(i.text_at("imageOwnerId"), i.text_at("name")?)?;
+            Some((i.text_at("imageId")?.to_string(), user.to_string()))
+        })
+        .collect()
+}
+
 /// DescribeImages → images of the known sources (others are dropped) and the next token.
 /// `zones` become each image's locations. Not yet reduced to the newest per family.
 pub(crate) fn images_of(root: &Node, zones: &[String]) -> (Vec<(Image, String)>, Option<String>) {
@@ -165,6 +216,23 @@ pub fn current(images: Vec<(Image, String)>) -> Vec<Image> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ec2_login_users_follow_the_image() {
+        let ubuntu = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423";
+        assert_eq!(login_user(Some("099720109477"), ubuntu), Some("ubuntu"));
+        assert_eq!(login_user(Some("136693071363"), "debian-12-amd64-20240201-1644"), Some("admin"));
+        assert_eq!(login_user(Some("137112412989"), "al2023-ami-2023.4.20240401.1-kernel-6.1-x86_64"), Some("ec2-user"));
+        assert_eq!(login_user(Some("309956199498"), "RHEL-9.3.0_HVM-20231101-x86_64-5-Hourly2-GP3"), Some("ec2-user"));
+        assert_eq!(login_user(Some("125523088429"), "Fedora-Cloud-Base-39-1.5.x86_64-hvm-us-east-1-gp3-0"), Some("fedora"));
+        assert_eq!(login_user(Some("125523088429"), "CentOS Stream 9 x86_64 20240101"), Some("centos"));
+        assert_eq!(login_user(Some("792107900819"), "Rocky-9-EC2-Base-9.3-20231113.0.x86_64"), Some("rocky"));
+        // Other owners: by name.
+        assert_eq!(login_user(Some("679593333241"), "ubuntu-22.04-marketplace-copy"), Some("ubuntu"));
+        assert_eq!(login_user(None, "fedora-coreos-39.20240112.3.0-x86_64"), Some("core"));
+        assert_eq!(login_user(None, "amzn2-ami-kernel-5.10-hvm-2.0.20240131.0-x86_64-gp2"), Some("ec2-user"));
+        assert_eq!(login_user(Some("801119661308"), "Windows_Server-2022-English-Full-Base"), None);
+    }
 
     #[test]
     fn ec2_image_sources_match_their_names() {

@@ -186,7 +186,35 @@ impl Ec2 {
         for m in &mut out {
             m.extra.insert("region".into(), region.to_string());
         }
+        self.add_login_users(region, &mut out).await;
         Ok(out)
+    }
+
+    /// Sets `ssh_user` (the login user "Copy SSH command" and the SSH client use) from each
+    /// instance's AMI: one DescribeImages for the region's distinct AMIs. Best effort: the list
+    /// is worth more than the hint, so a failure (a deregistered AMI, a policy without
+    /// ec2:DescribeImages) only leaves the default user.
+    async fn add_login_users(&self, region: &str, machines: &mut [Machine]) {
+        let mut ids: Vec<&str> = machines.iter().map(|m| m.image.as_str()).filter(|i| i.starts_with("ami-")).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return;
+        }
+        let mut params = Vec::new();
+        numbered(&mut params, "ImageId", ids);
+        let users = match self.api.call(region, "DescribeImages", &params, Idempotency::Idempotent).await {
+            Ok(root) => images::login_users_of(&root),
+            Err(e) => {
+                tracing::debug!(region, "no login users from DescribeImages: {e}");
+                return;
+            }
+        };
+        for m in machines {
+            if let Some((_, user)) = users.iter().find(|(id, _)| *id == m.image) {
+                m.extra.insert("ssh_user".into(), user.clone());
+            }
+        }
     }
 
     async fn describe(&self, machine: &Machine) -> Result<Machine> {

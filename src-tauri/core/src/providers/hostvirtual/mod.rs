@@ -249,6 +249,7 @@ fn with_note(e: Error, note: &str) -> Error {
         Error::Keychain(m) => Error::Keychain(add(m)),
         Error::Storage(m) => Error::Storage(add(m)),
         Error::Conflict(m) => Error::Conflict(add(m)),
+        Error::HostKeyChanged(m) => Error::HostKeyChanged(add(m)),
     }
 }
 
