@@ -176,3 +176,29 @@ pub(crate) fn connection(fields: &[(&str, &str)], secrets: &[(&str, &str)]) -> c
         http: quick_http(),
     }
 }
+
+/// The provider-level code of an error (`pagination_loop`, `too_many_pages`, …), for assertions.
+pub(crate) fn provider_code(e: &crate::error::Error) -> Option<&str> {
+    match e {
+        crate::error::Error::Provider { code, .. } => code.as_deref(),
+        _ => None,
+    }
+}
+
+/// Runs each of `actions` on `machine` against `srv` (which must answer 5xx, so any resend
+/// would show) and asserts the driver sent each exactly `times` requests: 1 for what must
+/// never be repeated (power actions), the retry budget for what is safe to repeat (deletes).
+pub(crate) async fn assert_requests_per_action(
+    srv: &TestServer,
+    driver: &dyn crate::provider::Provider,
+    machine: &crate::model::Machine,
+    actions: &[crate::model::Action],
+    times: usize,
+) {
+    for &action in actions {
+        let before = srv.hits();
+        let e = driver.machine_action(machine, action).await.unwrap_err();
+        assert_eq!(e.code(), "unavailable", "{action}: {e}");
+        assert_eq!(srv.hits() - before, times, "{action}");
+    }
+}

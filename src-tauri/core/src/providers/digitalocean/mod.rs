@@ -320,14 +320,7 @@ impl Provider for DigitalOcean {
 #[cfg(test)]
 mod http_tests {
     use super::*;
-    use crate::http::test_server::{connection, Act, TestServer};
-
-    fn code(e: &Error) -> Option<&str> {
-        match e {
-            Error::Provider { code, .. } => code.as_deref(),
-            _ => None,
-        }
-    }
+    use crate::http::test_server::{assert_requests_per_action, connection, provider_code, Act, TestServer};
 
     fn driver(url: &str) -> Box<dyn Provider> {
         connect(connection(&[("endpoint", url)], &[("token", "dop_v1_secret")])).unwrap()
@@ -338,11 +331,7 @@ mod http_tests {
         let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
         let d = driver(&srv.url);
         let m = Machine::new("42", "web", "active");
-        for action in [Action::Start, Action::Stop, Action::Reboot, Action::ForceOff] {
-            let before = srv.hits();
-            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
-            assert_eq!(srv.hits() - before, 1, "{action}");
-        }
+        assert_requests_per_action(&srv, &*d, &m, &[Action::Start, Action::Stop, Action::Reboot, Action::ForceOff], 1).await;
         assert!(srv.seen().iter().all(|r| r.method == "POST" && r.target.ends_with("/v2/droplets/42/actions")));
     }
 
@@ -354,7 +343,7 @@ mod http_tests {
         })
         .await;
         let e = driver(&srv.url).list_machines().await.unwrap_err();
-        assert_eq!(code(&e), Some("pagination_loop"), "{e}");
+        assert_eq!(provider_code(&e), Some("pagination_loop"), "{e}");
     }
 
     #[test]

@@ -381,7 +381,7 @@ impl Provider for HostVirtual {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::test_server::{connection, Act, TestServer};
+    use crate::http::test_server::{assert_requests_per_action, connection, Act, TestServer};
 
     /// A key with characters a URL must encode.
     const KEY: &str = "k+y/Secret=Key&1";
@@ -414,14 +414,8 @@ mod tests {
         let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
         let hv = HostVirtual::new(connection(&[("endpoint", &srv.url)], &[("api_key", "key123456")])).unwrap();
         let m = Machine::new("42", "web.example.com", "RUNNING");
-        for action in [Action::Start, Action::Stop, Action::Reboot] {
-            let before = srv.hits();
-            assert_eq!(hv.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
-            assert_eq!(srv.hits() - before, 1, "{action}");
-        }
-        let before = srv.hits();
-        hv.machine_action(&m, Action::Destroy).await.unwrap_err();
-        assert_eq!(srv.hits() - before, 3, "a cancel is retried");
+        assert_requests_per_action(&srv, &hv, &m, &[Action::Start, Action::Stop, Action::Reboot], 1).await;
+        assert_requests_per_action(&srv, &hv, &m, &[Action::Destroy], 3).await;
     }
 
     #[test]

@@ -274,14 +274,7 @@ impl Provider for Vultr {
 #[cfg(test)]
 mod http_tests {
     use super::*;
-    use crate::http::test_server::{connection, Act, TestServer};
-
-    fn code(e: &Error) -> Option<&str> {
-        match e {
-            Error::Provider { code, .. } => code.as_deref(),
-            _ => None,
-        }
-    }
+    use crate::http::test_server::{assert_requests_per_action, connection, provider_code, Act, TestServer};
 
     fn driver(url: &str) -> Box<dyn Provider> {
         connect(connection(&[("endpoint", url)], &[("api_key", "secret-token-1234")])).unwrap()
@@ -292,15 +285,9 @@ mod http_tests {
         let srv = TestServer::start(|_, _| Act::json(503, "{}")).await;
         let d = driver(&srv.url);
         let m = Machine::new("cb676a46-66fd-4dfb-b839-443f2e6c0b60", "web", "running");
-        for action in [Action::Start, Action::Stop, Action::Reboot] {
-            let before = srv.hits();
-            assert_eq!(d.machine_action(&m, action).await.unwrap_err().code(), "unavailable");
-            assert_eq!(srv.hits() - before, 1, "{action}");
-        }
+        assert_requests_per_action(&srv, &*d, &m, &[Action::Start, Action::Stop, Action::Reboot], 1).await;
         // A delete is the same however often it is sent: retried.
-        let before = srv.hits();
-        d.machine_action(&m, Action::Destroy).await.unwrap_err();
-        assert_eq!(srv.hits() - before, 3);
+        assert_requests_per_action(&srv, &*d, &m, &[Action::Destroy], 3).await;
     }
 
     #[tokio::test]
@@ -310,7 +297,7 @@ mod http_tests {
             .await
             .expect("ends")
             .unwrap_err();
-        assert_eq!(code(&e), Some("pagination_loop"), "{e}");
+        assert_eq!(provider_code(&e), Some("pagination_loop"), "{e}");
     }
 
     #[test]
