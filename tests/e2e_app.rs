@@ -232,8 +232,7 @@ fn ec2_cloud_through_the_form_then_actions_and_html_safety() {
     // Rename from the details panel.
     s.click(&format!("{} .col-name", row(&web[0].id)));
     s.wait("the rename button", "return document.querySelector('#details [data-action=rename]')", json!([]), WAIT);
-    s.click("#details [data-action=rename]");
-    s.wait("the rename dialog", "return document.activeElement?.id === 'prompt-input'", json!([]), WAIT);
+    s.click_until("#details [data-action=rename]", "the rename dialog", "return document.activeElement?.id === 'prompt-input'", json!([]), WAIT);
     s.clear("#prompt-input");
     s.type_into("#prompt-input", "web-zero");
     s.keys(ENTER);

@@ -247,6 +247,25 @@ impl Session {
         }
     }
 
+    /// Clicks `css` until `script` holds (as [`Session::wait`]): a live refresh can re-render
+    /// the details panel between the lookup and the click, and the click then lands on a
+    /// button that is already gone. Each click gets a few seconds before it is repeated.
+    pub fn click_until(&self, css: &str, what: &str, script: &str, args: Value, timeout: Duration) -> Value {
+        for _ in 0..3 {
+            self.click(css);
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(4) {
+                let v = self.js(script, args.clone());
+                if !matches!(&v, Value::Null | Value::Bool(false)) {
+                    return v;
+                }
+                std::thread::sleep(Duration::from_millis(150));
+            }
+        }
+        self.click(css);
+        self.wait(what, script, args, timeout)
+    }
+
     pub fn find(&self, css: &str) -> String {
         let v = self.ok(reqwest::Method::POST, "/element", Some(json!({"using": "css selector", "value": css})));
         v[ELEMENT].as_str().unwrap_or_else(|| panic!("no element id for {css}: {v}")).to_string()
